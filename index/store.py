@@ -1,0 +1,135 @@
+"""The one module that talks to Chroma: a persistent collection of passages.
+
+Each passage is stored with its source, offsets, the sha256 of the file it
+came from and its content-derived id. A small ``index.json`` beside the Chroma
+files records the fingerprint of the embedder and splitting settings, so a
+change there re-embeds everything.
+
+Example:
+    >>> store = PassageStore(Path(".rag"), embeddings)   # doctest: +SKIP
+    >>> store.search("who are the envoys", k=3)           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import StoreError
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from index.split import Span
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "passages"
+MANIFEST = "index.json"
+
+
+class PassageStore:
+    """Passages in a persistent Chroma collection under `store_dir`."""
+
+    def __init__(self, store_dir: Path, embeddings: Embeddings, collection: str = COLLECTION):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from langchain_chroma import Chroma
+
+        self.store_dir = Path(store_dir)
+        try:
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(self.store_dir),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+            )
+            self._vs = Chroma(
+                collection_name=collection,
+                embedding_function=embeddings,
+                client=client,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+        except Exception as exc:  # chromadb raises many kinds; all mean "cannot open"
+            raise StoreError(
+                f"Cannot open the index at {self.store_dir}: {exc}. "
+                "Delete that folder and run `rag index --reset` to rebuild it."
+            ) from exc
+
+    # --- manifest -------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        path = self.store_dir / MANIFEST
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return {}
+
+    def write_manifest(self, data: dict[str, Any]) -> None:
+        tmp = self.store_dir / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(self.store_dir / MANIFEST)
+
+    # --- passages -------------------------------------------------------
+    def count(self) -> int:
+        return int(self._vs._collection.count())
+
+    def file_hashes(self) -> dict[str, str]:
+        """source → sha256 of the file its passages came from."""
+        got = self._vs.get(include=["metadatas"])
+        return {m["source"]: m["file_sha256"] for m in got["metadatas"] or [] if m}
+
+    def add(self, spans: Sequence[Span], file_sha256: str, flags: Sequence[bool]) -> None:
+        """Embed and store `spans` (one file's passages)."""
+        if not spans:
+            return
+        self._vs.add_texts(
+            texts=[s.text for s in spans],
+            ids=[s.id for s in spans],
+            metadatas=[
+                {
+                    "source": s.source,
+                    "start": s.start,
+                    "end": s.end,
+                    "file_sha256": file_sha256,
+                    "suspicious": bool(flag),
+                }
+                for s, flag in zip(spans, flags, strict=True)
+            ],
+        )
+
+    def delete_source(self, source: str) -> None:
+        got = self._vs.get(where={"source": source}, include=[])
+        if got["ids"]:
+            self._vs.delete(ids=got["ids"])
+
+    def reset(self) -> None:
+        self._vs.reset_collection()
+        (self.store_dir / MANIFEST).unlink(missing_ok=True)
+
+    def all_passages(self) -> list[tuple[Passage, bool]]:
+        """Every stored passage with its `suspicious` flag, in source order."""
+        got = self._vs.get(include=["documents", "metadatas"])
+        out = [
+            (_to_passage(pid, doc, meta), bool(meta.get("suspicious")))
+            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        out.sort(key=lambda pf: (pf[0].source, pf[0].start))
+        return out
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(passage id, cosine similarity) of the `k` nearest passages."""
+        n = min(k, self.count())
+        if n <= 0:
+            return []
+        hits = self._vs.similarity_search_with_score(query, k=n)
+        # cosine space: distance = 1 - similarity
+        return [(str(doc.id), 1.0 - float(dist)) for doc, dist in hits]
+
+
+def _to_passage(pid: str, text: str, meta: dict[str, Any]) -> Passage:
+    return Passage(
+        id=pid, source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text
+    )

@@ -1,0 +1,194 @@
+"""The `rag` command: index, list, ask, chat, and (lazily) serve, eval, bench.
+
+Library errors become one-line messages and a non-zero exit here, at the
+edge, and nowhere else. This is the one module that may import `ui` and
+`evals`, and only inside their subcommands.
+
+Example:
+    $ rag index                       # sync the store with ./seeds
+    $ rag ask "Where did the envoys meet?" --json
+    $ RAG_MODEL=qwen2.5-1.5b rag chat
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from rag import __version__
+from rag.errors import RagError
+from rag.settings import Settings
+
+EXIT_ERROR = 1
+
+
+def _pipeline(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    from rag.pipeline import Pipeline
+
+    return Pipeline.from_settings(settings or Settings())
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.embed import offline_environment, packaged_embeddings
+    from index.store import PassageStore
+    from index.sync import SplitOptions, sync_folder
+
+    offline_environment()
+    overrides = {"corpus_dir": args.folder} if args.folder else {}
+    s = Settings(**overrides).resolved()
+    store = PassageStore(s.store_dir, packaged_embeddings())
+    report = sync_folder(s.corpus_dir, store, SplitOptions(s.passage_chars, s.min_passage_chars,
+                                                           s.max_file_bytes), reset=args.reset)
+    for item in report.skipped:
+        print(f"skipped {item.source}: {item.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    p = _pipeline()
+    rows = p.sources()
+    for row in rows:
+        print(f"{row.passages:6d}  {row.source}")
+    print(f"{len(rows)} document(s) in {p.settings.store_dir} from {p.settings.corpus_dir}")
+    return 0
+
+
+def _print_answer(a, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        print(json.dumps(a.to_dict(), indent=2, ensure_ascii=False))
+        return
+    print(a.text)
+    for i, c in enumerate(a.citations, 1):
+        quote = " ".join(c.quote.split())
+        print(f"  [{i}] {c.source}:{c.start}-{c.end}  \"{quote}\"")
+    t = a.timings
+    print(f"  ({t.get('total', 0):.1f} s; first token {t.get('first_token', 0):.1f} s; "
+          f"{a.model})", file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    p = _pipeline()
+    if args.json:
+        _print_answer(p.answer(args.question), as_json=True)
+        return 0
+    final = None
+    for item in p.stream_answer(args.question):
+        if isinstance(item, str):
+            print(item, end="", flush=True, file=sys.stderr)
+        else:
+            final = item
+    print(file=sys.stderr)
+    _print_answer(final, as_json=False)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    p = _pipeline()
+    print(f"Chatting with {len(p.sources())} document(s) using {p.model_name}. "
+          "Empty line or Ctrl-D to quit; /reset to start over.")
+    history: list[tuple[str, str]] = []
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question:
+            return 0
+        if question == "/reset":
+            history.clear()
+            continue
+        try:
+            a = p.answer(question, history)
+        except RagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        if a.rewritten_question != a.question:
+            print(f"(searched for: {a.rewritten_question})")
+        _print_answer(a, as_json=False)
+        history.append((question, a.text))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rag.models import PRESETS, resolve_model_path
+
+    s = Settings().resolved()
+    print(f"model cache: {s.model_cache_dir}")
+    for name, preset in PRESETS.items():
+        mark = "*" if name == s.model else " "
+        path = s.model_cache_dir / f"{name}.gguf"
+        state = f"{path.stat().st_size / 1e6:,.0f} MB assembled" if path.exists() else "not assembled"
+        if preset.single_file:
+            state = "used in place from its package"
+        print(f"{mark} {name:14s} {preset.size / 1e6:7,.0f} MB  {preset.description}  [{state}]")
+    if args.assemble:
+        print(f"ready: {resolve_model_path(s)}")
+    return 0
+
+
+def _lazy(module: str, func: str = "main") -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), func)(args.rest))
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Answer questions from your documents with verified citations. "
+        "Settings come from rag.yaml and RAG_* environment variables.",
+    )
+    parser.add_argument("--version", action="version", version=f"rag {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", help="sync the store with a folder")
+    p.add_argument("folder", nargs="?", help="corpus folder (default: corpus_dir)")
+    p.add_argument("--reset", action="store_true", help="drop the store and re-embed everything")
+    p.set_defaults(func=cmd_index)
+    sub.add_parser("sources", help="list indexed documents").set_defaults(func=cmd_sources)
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.set_defaults(func=cmd_ask)
+    sub.add_parser("chat", help="terminal chat with history").set_defaults(func=cmd_chat)
+    p = sub.add_parser("models", help="show model presets and the model cache")
+    p.add_argument("--assemble", action="store_true", help="assemble/verify the chosen model now")
+    p.set_defaults(func=cmd_models)
+    for name, module, help_text in (
+        ("serve", "ui.app", "start the web chat"),
+        ("eval", "evals.cli", "run the evaluation question sets"),
+        ("bench", "evals.bench", "benchmark ours against the tutorial pipeline"),
+    ):
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=_lazy(module))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("rag.pipeline").setLevel(logging.INFO)
+    try:
+        return int(args.func(args))
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""The pipeline: rewrite → retrieve → generate → verify citations.
+
+A `Pipeline` is built once from `Settings` (embedder, store and retriever at
+once; the chat model on first use) and then answers many questions. One lock
+serialises use of the model: llama.cpp answers one request at a time.
+
+Example:
+    >>> p = Pipeline.from_settings(Settings(corpus_dir="seeds"))   # doctest: +SKIP
+    >>> a = p.answer("Where did the envoys meet?")                  # doctest: +SKIP
+    >>> a.citations[0].quote                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.embed import offline_environment, packaged_embeddings
+from index.load import read_text_exact
+from index.store import PassageStore
+from index.sync import IndexReport, SplitOptions, sync_folder
+from rag import prompts
+from rag.errors import CorpusError
+from rag.guard import INSTRUCTION_DECLINE, carries_instructions, check_question
+from rag.models import model_label
+from rag.retrieve import HybridRetriever
+from rag.settings import Settings
+from rag.types import Answer, Passage
+from rag.verify import DECLINE_TEXT, NOT_FOUND, verify_draft
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from rag.llm import ChatLlamaCpp
+
+log = logging.getLogger(__name__)
+
+HISTORY_CHARS = 600  # per past message: enough to resolve a reference, cheap to read
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """An indexed document and how many passages it has."""
+
+    source: str
+    passages: int
+
+
+class Pipeline:
+    """Answers questions from the indexed corpus with verified citations."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: PassageStore,
+        embeddings: Embeddings,
+        chat_model: ChatLlamaCpp | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embeddings = embeddings
+        self._chat_model = chat_model
+        self._lock = threading.RLock()
+        self.retriever = HybridRetriever.build(store, settings.candidates)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, progress: bool = True) -> Pipeline:
+        """Build the embedder and store; index the corpus first when the store is empty."""
+        offline_environment()
+        settings = (settings or Settings()).resolved()
+        embeddings = packaged_embeddings()
+        store = PassageStore(settings.store_dir, embeddings)
+        if store.count() == 0:
+            log.info("the index is empty: indexing %s first", settings.corpus_dir)
+            report = sync_folder(settings.corpus_dir, store, _split_options(settings),
+                                 progress=progress)
+            log.info("%s", report.summary())
+        return cls(settings, store, embeddings)
+
+    # --- the model --------------------------------------------------------
+    @property
+    def chat_model(self) -> ChatLlamaCpp:
+        """The LangChain chat model, loaded on first use."""
+        with self._lock:
+            if self._chat_model is None:
+                from rag.llm import load_chat_model
+
+                started = time.perf_counter()
+                self._chat_model = load_chat_model(self.settings)
+                log.info("loaded %s in %.1f s", self.model_name, time.perf_counter() - started)
+            return self._chat_model
+
+    @property
+    def model_name(self) -> str:
+        return model_label(self.settings)
+
+    def warm_up(self) -> None:
+        """Load the model and read the fixed system prompt into its cache."""
+        with self._lock:
+            self.chat_model.invoke(prompts.answer_messages("Hello?", []), max_tokens=1)
+
+    # --- the corpus -------------------------------------------------------
+    def index(self, reset: bool = False, progress: bool = True) -> IndexReport:
+        """Sync the store with `settings.corpus_dir` and rebuild the retriever."""
+        with self._lock:
+            report = sync_folder(self.settings.corpus_dir, self.store,
+                                 _split_options(self.settings), reset=reset, progress=progress)
+            self.retriever = HybridRetriever.build(self.store, self.settings.candidates)
+            return report
+
+    def sources(self) -> list[SourceInfo]:
+        counts: dict[str, int] = {}
+        for p, _ in self.store.all_passages():
+            counts[p.source] = counts.get(p.source, 0) + 1
+        return [SourceInfo(s, n) for s, n in sorted(counts.items())]
+
+    def document_text(self, source: str) -> str:
+        """The whole indexed document exactly as stored (citation offsets index into it)."""
+        if source not in {s.source for s in self.sources()}:
+            raise CorpusError(f"'{source}' is not an indexed document.")
+        return read_text_exact(self.settings.corpus_dir / source)
+
+    # --- answering --------------------------------------------------------
+    def answer(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """Answer `question` (see `stream_answer`) and return the verified `Answer`."""
+        final = None
+        for item in self.stream_answer(question, history):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream_answer(
+        self, question: str, history: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str | Answer]:
+        """Yield provisional text deltas, then the verified `Answer` (always last).
+
+        Raises:
+            BadQuestion: the question is empty, too long or not text.
+            ModelError: the model could not be loaded or failed.
+        """
+        started = time.perf_counter()
+        q = check_question(question, self.settings.max_question_chars)
+        timings: dict[str, float] = {}
+        if carries_instructions(q):
+            timings["total"] = time.perf_counter() - started
+            yield INSTRUCTION_DECLINE
+            yield Answer(INSTRUCTION_DECLINE, refused=True, question=q, rewritten_question=q,
+                         timings=_complete(timings), reason="instruction_in_question",
+                         model=self.model_name)
+            return
+        with self._lock:
+            standalone = self._standalone(q, history, timings)
+            t = time.perf_counter()
+            passages = self.retriever.retrieve(standalone, self.settings.top_k)
+            timings["retrieve"] = time.perf_counter() - t
+            draft, streamed = yield from self._generate(standalone, passages, timings)
+        verified = verify_draft(draft, standalone, passages)
+        timings["total"] = time.perf_counter() - started
+        if verified.refused:
+            yield ("\n\n" if streamed else "") + DECLINE_TEXT
+        yield Answer(
+            text=verified.text, citations=verified.citations, refused=verified.refused,
+            passages=passages, question=q, rewritten_question=standalone,
+            timings=_complete(timings), reason=verified.reason, model=self.model_name,
+        )
+
+    def _standalone(self, q: str, history: Sequence[tuple[str, str]], timings: dict) -> str:
+        turns = [(u[:HISTORY_CHARS], a[:HISTORY_CHARS]) for u, a in history if u or a]
+        turns = turns[-self.settings.history_turns :] if self.settings.history_turns else []
+        if not turns:
+            return q
+        t = time.perf_counter()
+        reply = self.chat_model.invoke(prompts.rewrite_messages(q, turns), max_tokens=64)
+        timings["rewrite"] = time.perf_counter() - t
+        return _clean_rewrite(str(reply.content), q, turns[-1][0])
+
+    def _generate(self, question: str, passages: list[Passage], timings: dict):  # type: ignore[no-untyped-def]
+        """Stream the model's draft (yielding deltas); return it and whether any was shown."""
+        if not passages:
+            timings.update(first_token=0.0, generate=0.0)
+            return "", False
+        messages = prompts.answer_messages(question, passages)
+        t = time.perf_counter()
+        parts: list[str] = []
+        streamed = False
+        held = ""  # held back while it could still be the NOT_FOUND sentinel
+        for chunk in self.chat_model.stream(messages):
+            usage = getattr(chunk, "usage_metadata", None)
+            if usage:
+                timings["prompt_tokens"] = float(usage["input_tokens"])
+                timings["completion_tokens"] = float(usage["output_tokens"])
+            delta = str(chunk.content)
+            if not delta:
+                continue
+            if not parts:
+                timings["first_token"] = time.perf_counter() - t
+            parts.append(delta)
+            held += delta
+            if NOT_FOUND.startswith(held.strip()):
+                continue
+            yield held
+            streamed = True
+            held = ""
+        timings["generate"] = time.perf_counter() - t
+        timings.setdefault("first_token", timings["generate"])
+        return "".join(parts), streamed
+
+
+def _clean_rewrite(reply: str, question: str, last_user: str) -> str:
+    """The model's rewrite if it looks like one question; else a safe concatenation."""
+    line = next((ln.strip() for ln in reply.splitlines() if ln.strip()), "")
+    line = line.removeprefix("Rewritten question:").strip().strip('"').strip()
+    if not line or len(line) > 3 * len(question) + 200 or carries_instructions(line):
+        return f"{last_user} {question}"
+    return line
+
+
+def _complete(timings: dict[str, float]) -> dict[str, float]:
+    for key in ("retrieve", "first_token", "generate", "total", "prompt_tokens",
+                "completion_tokens"):
+        timings.setdefault(key, 0.0)
+    return {k: round(v, 4) for k, v in timings.items()}
+
+
+def _split_options(settings: Settings) -> SplitOptions:
+    return SplitOptions(settings.passage_chars, settings.min_passage_chars,
+                        settings.max_file_bytes)

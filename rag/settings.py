@@ -1,0 +1,177 @@
+"""One typed settings object for the whole project.
+
+Sources, later wins: the defaults below → an optional ``rag.yaml`` in the
+working folder → ``RAG_<FIELD>`` environment variables → keyword arguments.
+Unknown keys (in the file or as ``RAG_*`` variables) and conflicting values
+fail with a message that names the setting.
+
+Example:
+    >>> s = Settings(top_k=3)
+    >>> s.top_k
+    3
+    >>> Settings(top_k=0)
+    Traceback (most recent call last):
+    ...
+    rag.errors.SettingsError: ...
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from rag.errors import SettingsError
+
+CONFIG_FILE = "rag.yaml"
+ENV_PREFIX = "RAG_"
+
+
+def default_model_cache() -> Path:
+    """Where assembled model files live: ``$XDG_CACHE_HOME/rag-cited/models``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag-cited" / "models"
+
+
+class _Fields(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", validate_default=True, frozen=True
+    )
+
+    # --- where things are
+    corpus_dir: Path = Field(Path("seeds"), description="Folder of documents to answer from.")
+    store_dir: Path = Field(Path(".rag"), description="Folder of the persistent Chroma store.")
+    model_cache_dir: Path = Field(
+        default_factory=default_model_cache,
+        description="Where packaged chat models are assembled (once) from their parts.",
+    )
+
+    # --- models
+    model: str = Field(
+        "qwen2.5-0.5b",
+        description="Chat model: a preset (qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m) or a .gguf path.",
+    )
+    context_size: int = Field(4096, ge=512, le=32768, description="llama.cpp context window.")
+    threads: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, description="CPU threads."
+    )
+    max_answer_tokens: int = Field(160, ge=8, le=2048, description="Answer length cap in tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    generation_timeout: float = Field(120.0, gt=0, description="Seconds before a generation stops.")
+
+    # --- splitting (changing these re-embeds the corpus on the next index)
+    passage_chars: int = Field(500, ge=80, le=4000, description="Largest passage, characters.")
+    min_passage_chars: int = Field(80, ge=0, description="Shorter paragraphs join the next.")
+
+    # --- retrieval and answering
+    top_k: int = Field(4, ge=1, le=50, description="Passages given to the model.")
+    candidates: int = Field(20, ge=1, le=500, description="Candidates per retriever before fusion.")
+    max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")
+    history_turns: int = Field(3, ge=0, le=50, description="Past turns used to rewrite follow-ups.")
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Larger files are skipped.")
+
+    # --- serving
+    host: str = Field("127.0.0.1", description="Web chat bind address.")
+    port: int = Field(7860, ge=0, le=65535, description="Web chat port (0 = any free port).")
+    queue_size: int = Field(16, ge=1, description="Requests that may wait for the model.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _check_conflicts(self) -> _Fields:
+        if self.min_passage_chars >= self.passage_chars:
+            raise ValueError(
+                f"min_passage_chars ({self.min_passage_chars}) must be below "
+                f"passage_chars ({self.passage_chars})"
+            )
+        if self.top_k > self.candidates:
+            raise ValueError(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
+        if self.max_answer_tokens * 2 > self.context_size:
+            raise ValueError(
+                f"max_answer_tokens ({self.max_answer_tokens}) leaves too little of "
+                f"context_size ({self.context_size}) for the passages"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init kwargs beat env vars, which beat the yaml file (passed in as
+        # init-like kwargs by `Settings`), which beat the defaults.
+        return (init_settings, env_settings)
+
+
+class Settings(_Fields):
+    """The project's settings. See the module docstring for the sources.
+
+    Paths stay as given (relative to the working folder); use `resolved()`
+    for absolute ones.
+    """
+
+    def __init__(self, config_file: Path | str | None = None, **values: Any) -> None:
+        file_values = _read_config_file(Path(config_file) if config_file else Path(CONFIG_FILE))
+        _reject_unknown_env()
+        try:
+            # file values go underneath: env vars (read by pydantic) and explicit
+            # kwargs override them.
+            env_names = {k[len(ENV_PREFIX) :].lower() for k in os.environ if k.startswith(ENV_PREFIX)}
+            merged = {k: v for k, v in file_values.items() if k not in env_names}
+            merged.update(values)
+            super().__init__(**merged)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
+
+    def resolved(self) -> Settings:
+        """A copy with absolute paths, resolved against the working folder."""
+        return self.model_copy(
+            update={
+                "corpus_dir": self.corpus_dir.expanduser().resolve(),
+                "store_dir": self.store_dir.expanduser().resolve(),
+                "model_cache_dir": self.model_cache_dir.expanduser().resolve(),
+            }
+        )
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path} must hold a mapping of setting: value")
+    unknown = sorted(set(map(str, data)) - set(_Fields.model_fields))
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_Fields.model_fields))}"
+        )
+    return data
+
+
+def _reject_unknown_env() -> None:
+    known = {ENV_PREFIX + name.upper() for name in _Fields.model_fields}
+    unknown = sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+    if unknown:
+        raise SettingsError(
+            f"unknown environment setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        parts.append(f"setting '{name}': {err.get('msg', 'invalid')}")
+    return "; ".join(parts) + f" (set it in {CONFIG_FILE} or as {ENV_PREFIX}<NAME>)"

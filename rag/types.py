@@ -1,0 +1,96 @@
+"""The result objects of the public API: `Answer`, `Citation`, `Passage`.
+
+All three are frozen dataclasses so a caller can keep and compare them safely,
+and `to_dict()` gives the JSON form the CLI (`rag ask --json`) and the
+evaluation runner write.
+
+Example:
+    >>> c = Citation(source="a.txt", start=4, end=9, quote="hello")
+    >>> c.to_dict()["quote"]
+    'hello'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved stretch of a source document.
+
+    `text` is always `source_text[start:end]` of the file exactly as stored,
+    so a passage can be highlighted in the original without searching for it.
+    `score` is the fused retrieval score (higher is better); `dense` and
+    `lexical` keep the two components for inspection.
+    """
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    dense: float | None = None
+    lexical: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact span of a source document that supports part of an answer.
+
+    Invariant: ``open(corpus / source, encoding="utf-8", newline="").read()[start:end] == quote``.
+    """
+
+    source: str
+    start: int
+    end: int
+    quote: str
+    passage_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `rag.answer` returns.
+
+    Attributes:
+        text: the answer; a marker ``[n]`` refers to ``citations[n-1]``.
+        citations: verified spans, in marker order.
+        refused: True when the documents do not hold the answer or the request
+            is not a question about them; then `text` is a plain decline and
+            `citations` is empty.
+        passages: what retrieval returned, best first, with scores.
+        rewritten_question: the standalone question used for retrieval (equal
+            to the question when there was no history).
+        timings: seconds for ``retrieve``, ``first_token``, ``generate``,
+            ``total`` (and ``rewrite`` when used), plus token counts
+            ``prompt_tokens`` and ``completion_tokens``.
+        reason: a short machine-readable why, for refusals and fallbacks
+            (e.g. ``"not_in_documents"``, ``"unsupported_claim"``).
+        model: the model that answered.
+
+    Example:
+        >>> a = Answer(text="It could become a safe area [1].", citations=[], refused=False)
+        >>> a.refused
+        False
+    """
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    passages: list[Passage] = field(default_factory=list)
+    question: str = ""
+    rewritten_question: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

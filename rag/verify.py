@@ -1,0 +1,187 @@
+"""Turn a model's draft into a verified answer: every sentence shown as fact
+is tied to an exact span of a source that supports it.
+
+Citations never depend on the model writing markers. Each sentence of the
+draft is matched against the sentences (and pairs of adjacent sentences) of
+the passages the model saw. A span *supports* a sentence when
+
+* every number and name in the sentence appears in the span (or in the
+  question, which the user supplied), and
+* most of the sentence's new content words — those not already in the
+  question — appear in the span.
+
+Unsupported sentences are dropped. When nothing is left, the best passage
+sentence is quoted instead, but only if it passes the same kind of check
+against the question; otherwise the answer is a plain decline.
+
+Example:
+    >>> p = Passage("p1", "a.txt", 0, 40, "The zone could turn into a safe area.")
+    >>> v = verify_draft("It could become a safe area.", "What could the zone turn into?", [p])
+    >>> v.text, v.citations[0].quote
+    ('It could become a safe area [1].', 'The zone could turn into a safe area.')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.split import sentence_spans
+from rag.text import QUESTION_WORDS, content_terms, key_terms
+from rag.types import Citation, Passage
+
+DECLINE_TEXT = "The documents don't say, so I won't guess."
+NOT_FOUND = "NOT_FOUND"
+
+# Fraction of an answer sentence's new content words that its span must hold.
+MIN_NOVEL_COVERAGE = 0.6
+# Fraction of the question's content words a quoted fallback span must hold.
+MIN_QUESTION_COVERAGE = 0.6
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_DECLINE = re.compile(
+    r"NOT[_ ]?FOUND|\b(?:does|do|did)\s+not\s+(?:contain|mention|say|specify|provide|state|"
+    r"include|give|indicate)|\bno\s+(?:information|mention|details?)\b|\b(?:is|are|was|were)\s+not"
+    r"\s+(?:mentioned|specified|stated|provided|given|available)|\bcannot\s+(?:be\s+)?"
+    r"(?:determined|answered|found)|\bI\s+(?:don't|do not)\s+know\b|\bnot\s+enough\s+information",
+    re.I,
+)
+
+
+def is_decline(text: str) -> bool:
+    """True when a model's text says it cannot answer.
+
+    >>> is_decline("NOT_FOUND"), is_decline("The passages do not mention it.")
+    (True, True)
+    >>> is_decline("It could become a safe area.")
+    False
+    """
+    return bool(_DECLINE.search(text))
+
+
+@dataclass(frozen=True)
+class Verified:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rank: int  # 1-based number of the passage in the prompt
+    passage: Passage
+    start: int  # absolute offsets in the source
+    end: int
+    terms: frozenset[str]
+
+
+def _candidates(passages: list[Passage]) -> list[_Candidate]:
+    out = []
+    for rank, p in enumerate(passages, 1):
+        spans = sentence_spans(p.text, 0, len(p.text))
+        windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+        for s, e in windows:
+            out.append(_Candidate(rank, p, p.start + s, p.start + e, terms_of(p.text[s:e])))
+    return out
+
+
+def terms_of(text: str) -> frozenset[str]:
+    """Everything of a span a sentence may be matched against."""
+    return frozenset(content_terms(text)) | frozenset(key_terms(text))
+
+
+def _question_terms(question: str) -> set[str]:
+    return {t for t in content_terms(question) if t not in QUESTION_WORDS}
+
+
+def support(sentence: str, question: str, span_terms: frozenset[str]) -> float:
+    """How well a span supports a sentence: 0 when it does not, else coverage in (0, 1].
+
+    >>> span = terms_of("The U.S. envoy, Michael Ratney, met them.")
+    >>> support("The U.S. envoy is Michael Ratney.", "Who is the U.S. envoy?", span)
+    1.0
+    >>> support("The U.S. envoy is John Smith.", "Who is the U.S. envoy?", span)
+    0.0
+    """
+    q = _question_terms(question) | key_terms(question)
+    claim = set(content_terms(sentence))
+    keys = key_terms(sentence)
+    if not claim or any(k not in span_terms and k not in q for k in keys):
+        return 0.0
+    novel = claim - q
+    if not novel:  # the sentence restates the question: the span must be about it
+        return question_coverage(question, span_terms)
+    coverage = len(novel & span_terms) / len(novel)
+    return coverage if coverage >= MIN_NOVEL_COVERAGE else 0.0
+
+
+def question_coverage(question: str, span_terms: frozenset[str]) -> float:
+    """Share of the question's content words (and all its names) found in a span."""
+    q = _question_terms(question)
+    if not q or any(k not in span_terms for k in key_terms(question)):
+        return 0.0
+    coverage = len(q & span_terms) / len(q)
+    return coverage if coverage >= MIN_QUESTION_COVERAGE else 0.0
+
+
+def _claims(draft: str) -> list[tuple[str, set[int]]]:
+    """Sentences of the draft without markers, each with the passage numbers it named."""
+    out = []
+    for s, e in sentence_spans(draft, 0, len(draft)):
+        sentence = draft[s:e]
+        marks = {int(n) for m in _MARKER.finditer(sentence) for n in m.group(1).split(",")}
+        clean = _MARKER.sub("", sentence).strip()
+        if clean:
+            out.append((clean, marks))
+    return out
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    m = re.search(r"[.!?]+[\"'”’)]*$", sentence)
+    if m:
+        return f"{sentence[: m.start()]} [{n}]{sentence[m.start():]}"
+    return f"{sentence} [{n}]"
+
+
+def verify_draft(draft: str, question: str, passages: list[Passage]) -> Verified:
+    """Verify a model draft against the passages it was given (see module doc)."""
+    draft = re.sub(r"^\s*(?:answer|a)\s*:\s*", "", draft.strip(), flags=re.I)
+    if not passages:
+        return Verified(DECLINE_TEXT, refused=True, reason="no_passages")
+    candidates = _candidates(passages)
+    if is_decline(draft) or not draft:
+        return Verified(DECLINE_TEXT, refused=True, reason="not_in_documents")
+    citations: list[Citation] = []
+    shown: list[str] = []
+    for sentence, marks in _claims(draft):
+        scored = [
+            (support(sentence, question, c.terms), c.rank in marks, -(c.end - c.start), -c.rank, c)
+            for c in candidates
+        ]
+        best = max(scored, key=lambda t: t[:4])
+        if best[0] <= 0:
+            continue  # not shown as fact
+        c = best[4]
+        quote = c.passage.text[c.start - c.passage.start : c.end - c.passage.start]
+        cite = Citation(c.passage.source, c.start, c.end, quote, c.passage.id)
+        if cite not in citations:
+            citations.append(cite)
+        shown.append(_with_marker(sentence, citations.index(cite) + 1))
+    if shown:
+        return Verified(" ".join(shown), citations)
+    return quote_fallback(question, candidates)
+
+
+def quote_fallback(question: str, candidates: list[_Candidate]) -> Verified:
+    """Quote the best single sentence for the question, or decline."""
+    best = max(
+        candidates,
+        key=lambda c: (question_coverage(question, c.terms), -(c.end - c.start), -c.rank),
+        default=None,
+    )
+    if best is None or question_coverage(question, best.terms) <= 0:
+        return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
+    quote = best.passage.text[best.start - best.passage.start : best.end - best.passage.start]
+    cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id)
+    return Verified(f'The documents say: "{quote}" [1]', [cite], reason="quoted_fallback")

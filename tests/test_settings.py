@@ -1,0 +1,51 @@
+"""Settings: defaults, file, environment, and loud failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import SettingsError
+from rag.settings import Settings
+
+
+def test_defaults() -> None:
+    s = Settings(config_file="/nonexistent.yaml")
+    assert s.corpus_dir == Path("seeds") and s.store_dir == Path(".rag")
+    assert s.temperature == 0.0 and s.host == "127.0.0.1"
+
+
+def test_file_then_env_then_kwargs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "rag.yaml"
+    cfg.write_text("top_k: 3\nmodel: qwen2.5-1.5b\ncorpus_dir: docs\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_MODEL", "qwen2.5-0.5b")
+    s = Settings(config_file=cfg)
+    assert (s.top_k, s.model, s.corpus_dir) == (3, "qwen2.5-0.5b", Path("docs"))
+    assert Settings(config_file=cfg, top_k=5).top_k == 5
+
+
+def test_unknown_file_key_is_named(tmp_path: Path) -> None:
+    cfg = tmp_path / "rag.yaml"
+    cfg.write_text("topk: 3\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="topk"):
+        Settings(config_file=cfg)
+
+
+def test_unknown_env_var_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_TOPK", "3")
+    with pytest.raises(SettingsError, match="RAG_TOPK"):
+        Settings()
+
+
+def test_bad_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "many")
+    with pytest.raises(SettingsError, match="top_k"):
+        Settings()
+
+
+def test_conflict_is_explained() -> None:
+    with pytest.raises(SettingsError, match="top_k"):
+        Settings(top_k=30, candidates=10)
+    with pytest.raises(SettingsError, match="min_passage_chars"):
+        Settings(passage_chars=100, min_passage_chars=200)
