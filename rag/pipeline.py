@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_REFERENCE = re.compile(
+    r"\b(?:he|she|it|they|them|his|her|its|their|there|this|that|these|those)\b", re.I
+)
 HISTORY_CHARS = 600  # per past message: enough to resolve a reference, cheap to read
 
 
@@ -215,7 +219,9 @@ def _clean_rewrite(reply: str, question: str, last_user: str) -> str:
     """The model's rewrite if it looks like one question; else a safe concatenation."""
     line = next((ln.strip() for ln in reply.splitlines() if ln.strip()), "")
     line = line.removeprefix("Rewritten question:").strip().strip('"').strip()
-    if not line or len(line) > 3 * len(question) + 200 or carries_instructions(line):
+    unchanged = line.lower() == question.lower() and _REFERENCE.search(question)
+    if not line or unchanged or len(line) > 3 * len(question) + 200 or carries_instructions(line):
+        # Retrieval still needs the conversation's subject: carry the last question along.
         return f"{last_user} {question}"
     return line
 

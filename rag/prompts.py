@@ -34,9 +34,13 @@ ANSWER_USER = "Passages:\n{passages}\n\nQuestion: {question}"
 
 REWRITE_SYSTEM = (
     "Rewrite the user's last question so that it can be understood without the "
-    "conversation: replace pronouns and vague references with the names they refer to. "
-    "Reply with the rewritten question only."
+    "conversation: replace pronouns and vague references (they, it, there, that) with "
+    "the names they refer to. Reply with the rewritten question only.\n\n"
+    "Example:\nConversation:\nUser: Who runs the harbour authority?\n"
+    "Assistant: Maria Olsen runs it [1].\n\nLast question: When did she start?\n\n"
+    "Rewritten question: When did Maria Olsen start running the harbour authority?"
 )
+# The example is generic on purpose; small models rewrite far more reliably with one.
 
 REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}\n\nRewritten question:"
 

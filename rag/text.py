@@ -7,7 +7,7 @@ capitalised names.
 
 Example:
     >>> content_terms("The envoys met twice in Amman")
-    ['envoy', 'met', '2', 'amman']
+    ['envoy', 'meet', '2', 'amman']
     >>> sorted(key_terms("Talks began in May with 40 officials"))
     ['40', 'may']
 """
@@ -41,6 +41,22 @@ _NUMBER_WORDS = {
     "million": "1000000", "billion": "1000000000", "dozen": "12", "dozens": "12",
     "half": "0.5",
 }
+# Irregular past forms → base form, so "met" matches "meet" and "held" matches "hold".
+_IRREGULAR = {
+    "met": "meet", "said": "say", "told": "tell", "held": "hold", "made": "make",
+    "took": "take", "taken": "take", "gave": "give", "given": "give", "went": "go",
+    "gone": "go", "came": "come", "saw": "see", "seen": "see", "found": "find",
+    "began": "begin", "begun": "begin", "brought": "bring", "thought": "think",
+    "led": "lead", "left": "leave", "won": "win", "lost": "lose", "fought": "fight",
+    "sought": "seek", "built": "build", "sent": "send", "spent": "spend", "kept": "keep",
+    "paid": "pay", "sold": "sell", "bought": "buy", "ran": "run", "wrote": "write",
+    "written": "write", "spoke": "speak", "spoken": "speak", "chose": "choose",
+    "chosen": "choose", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall",
+    "struck": "strike", "stood": "stand", "understood": "understand", "meant": "mean",
+    "knew": "know", "known": "know", "grew": "grow", "grown": "grow", "drew": "draw",
+    "drawn": "draw", "broke": "break", "broken": "break", "shown": "show", "killed": "kill",
+    "flew": "fly", "fled": "flee", "hid": "hide", "hidden": "hide", "bore": "bear",
+}
 _MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
@@ -67,7 +83,18 @@ def normalise(word: str) -> str:
         return _NUMBER_WORDS[w]
     if w[:1].isdigit():
         return w.replace(",", "")
-    return str(_stemmer().stemWord(w))
+    return str(_stemmer().stemWord(_IRREGULAR.get(w, w)))
+
+
+def holds(term: str, terms: frozenset[str] | set[str]) -> bool:
+    """`term` is among `terms`, or (for names) begins one: "jordan" ↔ "jordanian".
+
+    >>> holds("jordan", {"jordanian", "capit"}), holds("iraq", {"iran"})
+    (True, False)
+    """
+    if term in terms:
+        return True
+    return len(term) >= 4 and not term.isdigit() and any(t.startswith(term) for t in terms)
 
 
 def content_terms(text: str) -> list[str]:

@@ -5,10 +5,12 @@ Citations never depend on the model writing markers. Each sentence of the
 draft is matched against the sentences (and pairs of adjacent sentences) of
 the passages the model saw. A span *supports* a sentence when
 
+* the span is about the question (it holds some of the question's words),
 * every number and name in the sentence appears in the span (or in the
   question, which the user supplied), and
 * most of the sentence's new content words — those not already in the
-  question — appear in the span.
+  question — appear in the span, and so do most of the words it borrows
+  from the question.
 
 Unsupported sentences are dropped. When nothing is left, the best passage
 sentence is quoted instead, but only if it passes the same kind of check
@@ -27,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.split import sentence_spans
-from rag.text import QUESTION_WORDS, content_terms, key_terms
+from rag.text import QUESTION_WORDS, content_terms, holds, key_terms
 from rag.types import Citation, Passage
 
 DECLINE_TEXT = "The documents don't say, so I won't guess."
@@ -35,6 +37,14 @@ NOT_FOUND = "NOT_FOUND"
 
 # Fraction of an answer sentence's new content words that its span must hold.
 MIN_NOVEL_COVERAGE = 0.6
+# Fraction of the words a sentence borrows from the question that its span must
+# hold: "Jordan uses the Russian currency" borrows "currency" from the question,
+# and a span that never mentions a currency cannot support it.
+MIN_BORROWED_COVERAGE = 0.6
+# Fraction of the question's words (content words and names) any supporting span
+# must hold: a bare "Iran" is supported by any span naming Iran, but only a span
+# about the question can support it as an answer.
+MIN_RELEVANCE = 0.3
 # Fraction of the question's content words a quoted fallback span must hold.
 MIN_QUESTION_COVERAGE = 0.6
 
@@ -107,7 +117,12 @@ def support(sentence: str, question: str, span_terms: frozenset[str]) -> float:
     q = _question_terms(question) | key_terms(question)
     claim = set(content_terms(sentence))
     keys = key_terms(sentence)
-    if not claim or any(k not in span_terms and k not in q for k in keys):
+    if not claim or any(not holds(k, span_terms) and k not in q for k in keys):
+        return 0.0
+    if q and len(q & span_terms) / len(q) < MIN_RELEVANCE:
+        return 0.0
+    borrowed = claim & q
+    if borrowed and len(borrowed & span_terms) / len(borrowed) < MIN_BORROWED_COVERAGE:
         return 0.0
     novel = claim - q
     if not novel:  # the sentence restates the question: the span must be about it
@@ -119,7 +134,7 @@ def support(sentence: str, question: str, span_terms: frozenset[str]) -> float:
 def question_coverage(question: str, span_terms: frozenset[str]) -> float:
     """Share of the question's content words (and all its names) found in a span."""
     q = _question_terms(question)
-    if not q or any(k not in span_terms for k in key_terms(question)):
+    if not q or any(not holds(k, span_terms) for k in key_terms(question)):
         return 0.0
     coverage = len(q & span_terms) / len(q)
     return coverage if coverage >= MIN_QUESTION_COVERAGE else 0.0

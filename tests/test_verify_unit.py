@@ -103,3 +103,24 @@ def test_bad_questions_raise(bad: object) -> None:
 def test_too_long_question_names_the_limit() -> None:
     with pytest.raises(BadQuestion, match="max_question_chars"):
         check_question("why " * 30_000, max_chars=2000)
+
+
+def test_words_borrowed_from_the_question_still_need_the_span() -> None:
+    # "currency" comes from the question; no span mentions one, so the claim is unsupported.
+    v = verify_draft("Anna Berg uses the Oslo currency.", "What currency does Anna Berg use?",
+                     [passage()])
+    assert v.refused
+
+
+def test_a_bare_name_from_an_unrelated_span_is_not_an_answer() -> None:
+    v = verify_draft("Oslo.", "Who won the football World Cup in 2018?", [passage()])
+    assert v.refused
+
+
+def test_unchanged_rewrite_of_a_reference_falls_back_to_context() -> None:
+    from rag.pipeline import _clean_rewrite
+
+    assert _clean_rewrite("Where have they met?", "Where have they met?",
+                          "Who are the envoys?") == "Who are the envoys? Where have they met?"
+    assert _clean_rewrite("Where have the envoys met?", "Where have they met?",
+                          "Who are the envoys?") == "Where have the envoys met?"
