@@ -29,6 +29,10 @@ _PATTERNS = [
     r"(?:^|\n)\s*(?:system|assistant)\s*:",
     r"<\|?(?:im_start|im_end|system)\|?>",
     r"\bjailbreak\b|\bDAN mode\b|\bdeveloper mode\b",
+    r"\[(?:system|admin|developer|instructions?)\]",
+    r"\bnew\s+(?:policy|instructions?|rules?)\s*:",
+    r"\b(?:every|each|all|your)\s+(?:answers?|responses?|replies)\s+(?:must|should|shall)\b",
+    r"\b(?:end|start|begin|finish)\s+(?:your|every|each)\s+(?:answer|response|reply)\s+with\b",
 ]
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.I)
 

@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assemble", action="store_true", help="assemble/verify the chosen model now")
     p.set_defaults(func=cmd_models)
     for name, module, help_text in (
-        ("serve", "ui.app", "start the web chat"),
+        ("serve", "ui.server", "start the web chat"),
         ("eval", "evals.cli", "run the evaluation question sets"),
         ("bench", "evals.bench", "benchmark ours against the tutorial pipeline"),
     ):

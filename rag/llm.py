@@ -137,6 +137,12 @@ def load_chat_model(settings: Settings) -> ChatLlamaCpp:
             f"llama.cpp could not load {path}: {exc}. The file may be corrupt or not a "
             "chat model; delete it (it is re-assembled for presets) or pick another model."
         ) from exc
+    if settings.kv_cache_mb:
+        from llama_cpp import LlamaRAMCache
+
+        # Keeps the state after each prompt, so the fixed answer prefix survives an
+        # interleaved follow-up rewrite (which has another system prompt).
+        client.set_cache(LlamaRAMCache(capacity_bytes=settings.kv_cache_mb << 20))
     return ChatLlamaCpp(
         client=client,
         model_name=model_label(settings),

@@ -26,7 +26,12 @@ from index.store import PassageStore
 from index.sync import IndexReport, SplitOptions, sync_folder
 from rag import prompts
 from rag.errors import CorpusError
-from rag.guard import INSTRUCTION_DECLINE, carries_instructions, check_question
+from rag.guard import (
+    INSTRUCTION_DECLINE,
+    carries_instructions,
+    check_question,
+    strip_instructions,
+)
 from rag.models import model_label
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
@@ -71,6 +76,17 @@ class Pipeline:
         self._lock = threading.RLock()
         self.retriever = HybridRetriever.build(store, settings.candidates)
 
+    @property
+    def full_context(self) -> list[Passage] | None:
+        """Every passage, in document order, when the model reads the whole corpus."""
+        mode = self.settings.context_mode
+        everything = sorted(self.retriever.passages.values(), key=lambda p: (p.source, p.start))
+        if mode == "retrieve" or not everything:
+            return None
+        if mode == "auto" and prompts.estimate_tokens(everything) > self.settings.full_context_tokens:
+            return None
+        return everything
+
     @classmethod
     def from_settings(cls, settings: Settings | None = None, progress: bool = True) -> Pipeline:
         """Build the embedder and store; index the corpus first when the store is empty."""
@@ -103,9 +119,12 @@ class Pipeline:
         return model_label(self.settings)
 
     def warm_up(self) -> None:
-        """Load the model and read the fixed system prompt into its cache."""
+        """Load the model and read the fixed prompt prefix into its cache."""
         with self._lock:
-            self.chat_model.invoke(prompts.answer_messages("Hello?", []), max_tokens=1)
+            whole = self.full_context
+            messages = (prompts.full_context_messages("Hello?", whole) if whole
+                        else prompts.answer_messages("Hello?", []))
+            self.chat_model.invoke(messages, max_tokens=1)
 
     # --- the corpus -------------------------------------------------------
     def index(self, reset: bool = False, progress: bool = True) -> IndexReport:
@@ -148,12 +167,14 @@ class Pipeline:
             ModelError: the model could not be loaded or failed.
         """
         started = time.perf_counter()
-        q = check_question(question, self.settings.max_question_chars)
+        asked = check_question(question, self.settings.max_question_chars)
+        q = strip_instructions(asked)
         timings: dict[str, float] = {}
-        if carries_instructions(q):
+        if not q:
             timings["total"] = time.perf_counter() - started
             yield INSTRUCTION_DECLINE
-            yield Answer(INSTRUCTION_DECLINE, refused=True, question=q, rewritten_question=q,
+            yield Answer(INSTRUCTION_DECLINE, refused=True, question=asked,
+                         rewritten_question=asked,
                          timings=_complete(timings), reason="instruction_in_question",
                          model=self.model_name)
             return
@@ -162,14 +183,17 @@ class Pipeline:
             t = time.perf_counter()
             passages = self.retriever.retrieve(standalone, self.settings.top_k)
             timings["retrieve"] = time.perf_counter() - t
-            draft, streamed = yield from self._generate(standalone, passages, timings)
-        verified = verify_draft(draft, standalone, passages)
+            whole = self.full_context
+            draft, streamed = yield from self._generate(standalone, passages, timings, whole)
+        # The two best retrieved passages vouch for relevance to a paraphrased question.
+        vouched = [p.id for p in passages[:2]]
+        verified = verify_draft(draft, standalone, whole or passages, vouched)
         timings["total"] = time.perf_counter() - started
         if verified.refused:
             yield ("\n\n" if streamed else "") + DECLINE_TEXT
         yield Answer(
             text=verified.text, citations=verified.citations, refused=verified.refused,
-            passages=passages, question=q, rewritten_question=standalone,
+            passages=passages, question=asked, rewritten_question=standalone,
             timings=_complete(timings), reason=verified.reason, model=self.model_name,
         )
 
@@ -183,12 +207,16 @@ class Pipeline:
         timings["rewrite"] = time.perf_counter() - t
         return _clean_rewrite(str(reply.content), q, turns[-1][0])
 
-    def _generate(self, question: str, passages: list[Passage], timings: dict):  # type: ignore[no-untyped-def]
+    def _generate(self, question: str, passages: list[Passage], timings: dict,
+                  whole: list[Passage] | None):  # type: ignore[no-untyped-def]
         """Stream the model's draft (yielding deltas); return it and whether any was shown."""
         if not passages:
             timings.update(first_token=0.0, generate=0.0)
             return "", False
-        messages = prompts.answer_messages(question, passages)
+        if whole:
+            messages = prompts.full_context_messages(question, whole)
+        else:
+            messages = prompts.answer_messages(question, passages)
         t = time.perf_counter()
         parts: list[str] = []
         streamed = False

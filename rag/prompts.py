@@ -44,6 +44,8 @@ REWRITE_SYSTEM = (
 
 REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}\n\nRewritten question:"
 
+FULL_USER = "Question: {question}"
+
 _answer = ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human", ANSWER_USER)])
 _rewrite = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_USER)])
 
@@ -55,6 +57,20 @@ def format_passages(passages: Sequence[Passage]) -> str:
 
 def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
     return _answer.format_messages(passages=format_passages(passages), question=question)
+
+
+def full_context_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+    """The whole corpus in the system message (a fixed prefix llama.cpp caches), the
+    question alone after it: only the question's tokens are read per answer."""
+    system = f"{ANSWER_SYSTEM}\n\nPassages:\n{format_passages(passages)}"
+    return ChatPromptTemplate.from_messages(
+        [("system", "{system}"), ("human", FULL_USER)]
+    ).format_messages(system=system, question=question)
+
+
+def estimate_tokens(passages: Sequence[Passage]) -> int:
+    """A cautious token estimate for English text (about 3.5 characters a token)."""
+    return int(sum(len(p.text) + 6 for p in passages) / 3.5)
 
 
 def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[BaseMessage]:

@@ -68,7 +68,19 @@ class _Fields(BaseSettings):
     min_passage_chars: int = Field(80, ge=0, description="Shorter paragraphs join the next.")
 
     # --- retrieval and answering
-    top_k: int = Field(4, ge=1, le=50, description="Passages given to the model.")
+    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved (and given to the model).")
+    context_mode: Literal["auto", "full", "retrieve"] = Field(
+        "auto",
+        description="What the model reads: 'full' = the whole corpus as a fixed, cached "
+        "prefix; 'retrieve' = the top_k passages; 'auto' = full when the corpus fits "
+        "full_context_tokens.",
+    )
+    full_context_tokens: int = Field(
+        1800, ge=0, description="Largest corpus (estimated tokens) read whole in 'auto' mode."
+    )
+    kv_cache_mb: int = Field(
+        1024, ge=0, description="RAM for llama.cpp prompt-prefix states (0 = off)."
+    )
     candidates: int = Field(20, ge=1, le=500, description="Candidates per retriever before fusion.")
     max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")
     history_turns: int = Field(3, ge=0, le=50, description="Past turns used to rewrite follow-ups.")
@@ -86,6 +98,11 @@ class _Fields(BaseSettings):
             raise ValueError(
                 f"min_passage_chars ({self.min_passage_chars}) must be below "
                 f"passage_chars ({self.passage_chars})"
+            )
+        if self.full_context_tokens + self.max_answer_tokens + 300 > self.context_size:
+            raise ValueError(
+                f"full_context_tokens ({self.full_context_tokens}) + max_answer_tokens "
+                f"({self.max_answer_tokens}) do not fit context_size ({self.context_size})"
             )
         if self.top_k > self.candidates:
             raise ValueError(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")

@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from index.split import sentence_spans
@@ -45,6 +46,35 @@ MIN_BORROWED_COVERAGE = 0.6
 # must hold: a bare "Iran" is supported by any span naming Iran, but only a span
 # about the question can support it as an answer.
 MIN_RELEVANCE = 0.3
+# A short fragment answer (this many content words or fewer) needs a span that
+# holds more of the question, since the fragment itself relates to nothing.
+FRAGMENT_TERMS = 3
+MIN_FRAGMENT_RELEVANCE = 0.6
+
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much|far|long|old|big|large)\b|\bwhat\s+(?:number|percentage|share|amount)\b", re.I)
+_WHEN = re.compile(r"\bwhen\b|\bwhat\s+(?:date|day|year|month|time)\b|\bwhich\s+(?:date|day|year|month)\b", re.I)
+_QUANTITY = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|several|few|many|"
+    r"once|twice|some|tens|no|none)\b", re.I)
+_TIME = re.compile(
+    r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
+    r"tomorrow|week|weeks|month|months|year|years|day|days|ago|soon|since|until|earlier|"
+    r"later|recently|decade|century|morning|evening|night)\b", re.I)
+
+
+def answers_the_type(question: str, text: str) -> bool:
+    """A "how many" answer holds a quantity; a "when" answer holds a time.
+
+    >>> answers_the_type("How many envoys met?", "Two envoys met.")
+    True
+    >>> answers_the_type("When did they meet?", "The envoys met in Amman.")
+    False
+    """
+    if _HOW_MANY.search(question) and not _QUANTITY.search(text):
+        return False
+    return not (_WHEN.search(question) and not _TIME.search(text))
 # Fraction of the question's content words a quoted fallback span must hold.
 MIN_QUESTION_COVERAGE = 0.6
 
@@ -105,7 +135,9 @@ def _question_terms(question: str) -> set[str]:
     return {t for t in content_terms(question) if t not in QUESTION_WORDS}
 
 
-def support(sentence: str, question: str, span_terms: frozenset[str]) -> float:
+def support(
+    sentence: str, question: str, span_terms: frozenset[str], retrieved: bool = False
+) -> float:
     """How well a span supports a sentence: 0 when it does not, else coverage in (0, 1].
 
     >>> span = terms_of("The U.S. envoy, Michael Ratney, met them.")
@@ -113,13 +145,24 @@ def support(sentence: str, question: str, span_terms: frozenset[str]) -> float:
     1.0
     >>> support("The U.S. envoy is John Smith.", "Who is the U.S. envoy?", span)
     0.0
+
+    `retrieved` says the span's passage was among the best retrieved for the
+    question, which vouches for its relevance when the question is a paraphrase.
     """
     q = _question_terms(question) | key_terms(question)
     claim = set(content_terms(sentence))
     keys = key_terms(sentence)
     if not claim or any(not holds(k, span_terms) and k not in q for k in keys):
         return 0.0
-    if q and len(q & span_terms) / len(q) < MIN_RELEVANCE:
+    if not answers_the_type(question, sentence):
+        return 0.0
+    relevance = len(q & span_terms) / len(q) if q else 1.0
+    if len(claim) <= FRAGMENT_TERMS:
+        # A bare "Amman" or "Alexander Lavrentiev" says nothing about the question,
+        # so the span itself must be clearly about it.
+        if relevance < MIN_FRAGMENT_RELEVANCE:
+            return 0.0
+    elif relevance < MIN_RELEVANCE and not retrieved:
         return 0.0
     borrowed = claim & q
     if borrowed and len(borrowed & span_terms) / len(borrowed) < MIN_BORROWED_COVERAGE:
@@ -159,8 +202,15 @@ def _with_marker(sentence: str, n: int) -> str:
     return f"{sentence} [{n}]"
 
 
-def verify_draft(draft: str, question: str, passages: list[Passage]) -> Verified:
-    """Verify a model draft against the passages it was given (see module doc)."""
+def verify_draft(
+    draft: str, question: str, passages: list[Passage], retrieved: Sequence[str] = ()
+) -> Verified:
+    """Verify a model draft against the passages it was given (see module doc).
+
+    `retrieved` holds the ids of the passages retrieval ranked best for the
+    question (see `support`).
+    """
+    vouched = set(retrieved)
     draft = re.sub(r"^\s*(?:answer|a)\s*:\s*", "", draft.strip(), flags=re.I)
     if not passages:
         return Verified(DECLINE_TEXT, refused=True, reason="no_passages")
@@ -171,7 +221,8 @@ def verify_draft(draft: str, question: str, passages: list[Passage]) -> Verified
     shown: list[str] = []
     for sentence, marks in _claims(draft):
         scored = [
-            (support(sentence, question, c.terms), c.rank in marks, -(c.end - c.start), -c.rank, c)
+            (support(sentence, question, c.terms, c.passage.id in vouched), c.rank in marks,
+             -(c.end - c.start), -c.rank, c)
             for c in candidates
         ]
         best = max(scored, key=lambda t: t[:4])
@@ -198,5 +249,7 @@ def quote_fallback(question: str, candidates: list[_Candidate]) -> Verified:
     if best is None or question_coverage(question, best.terms) <= 0:
         return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
     quote = best.passage.text[best.start - best.passage.start : best.end - best.passage.start]
+    if not answers_the_type(question, quote):
+        return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
     cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id)
     return Verified(f'The documents say: "{quote}" [1]', [cite], reason="quoted_fallback")

@@ -167,3 +167,23 @@ def test_larger_model_answers_with_citations(pipeline_15b: Pipeline, question: s
 def test_larger_model_declines_what_the_article_lacks(pipeline_15b: Pipeline) -> None:
     a = pipeline_15b.answer(UNANSWERABLE[0])
     assert a.refused and not a.citations
+
+
+def test_retrieve_mode_answers_and_declines(tmp_path: Path) -> None:
+    """The path used for corpora larger than the model's context."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    p = Pipeline.from_settings(Settings(corpus_dir=corpus, store_dir=tmp_path / "s",
+                                        model="qwen2.5-0.5b", context_mode="retrieve"),
+                               progress=False)
+    assert p.full_context is None
+    a = p.answer(ANSWERABLE[0][0])
+    assert not a.refused and any("Ratney" in c.quote for c in a.citations)
+    assert_citations_exact(a, corpus)
+    assert p.answer(UNANSWERABLE[0]).refused
+
+
+def test_small_corpus_is_read_whole_by_default(pipeline_05b: Pipeline) -> None:
+    whole = pipeline_05b.full_context
+    assert whole is not None and len(whole) == len(pipeline_05b.retriever.passages)
