@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 _REFERENCE = re.compile(
     r"\b(?:he|she|it|they|them|his|her|its|their|there|this|that|these|those)\b", re.I
 )
-HISTORY_CHARS = 600  # per past message: enough to resolve a reference, cheap to read
+HISTORY_CHARS = 600
+VOUCH_SIMILARITY = 0.4  # MiniLM cosine: paraphrases of a passage score ~0.45-0.6  # per past message: enough to resolve a reference, cheap to read
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,9 @@ class Pipeline:
             timings["retrieve"] = time.perf_counter() - t
             whole = self.full_context
             draft, streamed = yield from self._generate(standalone, passages, timings, whole)
-        # The two best retrieved passages vouch for relevance to a paraphrased question.
-        vouched = [p.id for p in passages[:2]]
+        # The two best retrieved passages vouch for relevance to a paraphrased question,
+        # when they are also semantically close (an off-topic question has no such passage).
+        vouched = [p.id for p in passages[:2] if (p.dense or 0.0) >= VOUCH_SIMILARITY]
         verified = verify_draft(draft, standalone, whole or passages, vouched)
         timings["total"] = time.perf_counter() - started
         if verified.refused:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
+from index.injection import looks_like_instruction
+from index.split import sentence_spans
 from rag.types import Passage
 
 ANSWER_SYSTEM = (
@@ -50,9 +52,17 @@ _answer = ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human",
 _rewrite = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_USER)])
 
 
+def readable_text(text: str) -> str:
+    """A passage as the model reads it: whitespace folded, and any sentence that
+    instructs the assistant left out (documents are data, not instructions)."""
+    kept = [text[s:e] for s, e in sentence_spans(text, 0, len(text))
+            if not looks_like_instruction(text[s:e])]
+    return " ".join(" ".join(kept).split())
+
+
 def format_passages(passages: Sequence[Passage]) -> str:
-    """Numbered passages, one per line block, whitespace folded."""
-    return "\n".join(f"[{i}] {' '.join(p.text.split())}" for i, p in enumerate(passages, 1))
+    """Numbered passages, one per line."""
+    return "\n".join(f"[{i}] {readable_text(p.text)}" for i, p in enumerate(passages, 1))
 
 
 def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:

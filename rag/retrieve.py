@@ -1,8 +1,10 @@
 """Hybrid retrieval: dense (Chroma + MiniLM) and lexical (BM25) fused by
 reciprocal rank, so exact names and numbers are found as well as paraphrases.
 
-Passages flagged at indexing as carrying instructions are never returned:
-they must not reach the model, and they are never cited.
+Passages flagged at indexing as carrying instructions are still returned:
+their instruction sentences are removed from what the model reads
+(`rag.prompts`) and can never be cited (`rag.verify`), while the rest of
+the passage stays answerable.
 
 Example:
     >>> r = HybridRetriever.build(store, candidates=20)   # doctest: +SKIP
@@ -56,8 +58,7 @@ class HybridRetriever:
 
     @classmethod
     def build(cls, store: PassageStore, candidates: int = 20) -> HybridRetriever:
-        safe = [p for p, suspicious in store.all_passages() if not suspicious]
-        return cls(store, safe, candidates)
+        return cls(store, [p for p, _ in store.all_passages()], candidates)
 
     def _lexical(self, query: str) -> list[tuple[str, float]]:
         terms = content_terms(query)

@@ -79,7 +79,7 @@ class _Fields(BaseSettings):
         1800, ge=0, description="Largest corpus (estimated tokens) read whole in 'auto' mode."
     )
     kv_cache_mb: int = Field(
-        1024, ge=0, description="RAM for llama.cpp prompt-prefix states (0 = off)."
+        512, ge=0, description="RAM for llama.cpp prompt-prefix states (0 = off)."
     )
     candidates: int = Field(20, ge=1, le=500, description="Candidates per retriever before fusion.")
     max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")

@@ -29,6 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from index.injection import looks_like_instruction
 from index.split import sentence_spans
 from rag.text import QUESTION_WORDS, content_terms, holds, key_terms
 from rag.types import Citation, Passage
@@ -46,10 +47,6 @@ MIN_BORROWED_COVERAGE = 0.6
 # must hold: a bare "Iran" is supported by any span naming Iran, but only a span
 # about the question can support it as an answer.
 MIN_RELEVANCE = 0.3
-# A short fragment answer (this many content words or fewer) needs a span that
-# holds more of the question, since the fragment itself relates to nothing.
-FRAGMENT_TERMS = 3
-MIN_FRAGMENT_RELEVANCE = 0.6
 
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much|far|long|old|big|large)\b|\bwhat\s+(?:number|percentage|share|amount)\b", re.I)
 _WHEN = re.compile(r"\bwhen\b|\bwhat\s+(?:date|day|year|month|time)\b|\bwhich\s+(?:date|day|year|month)\b", re.I)
@@ -120,7 +117,9 @@ def _candidates(passages: list[Passage]) -> list[_Candidate]:
     out = []
     for rank, p in enumerate(passages, 1):
         spans = sentence_spans(p.text, 0, len(p.text))
-        windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+        windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False)]
+        # an instruction planted in a document is never evidence
+        windows = [(s, e) for s, e in windows if not looks_like_instruction(p.text[s:e])]
         for s, e in windows:
             out.append(_Candidate(rank, p, p.start + s, p.start + e, terms_of(p.text[s:e])))
     return out
@@ -157,12 +156,7 @@ def support(
     if not answers_the_type(question, sentence):
         return 0.0
     relevance = len(q & span_terms) / len(q) if q else 1.0
-    if len(claim) <= FRAGMENT_TERMS:
-        # A bare "Amman" or "Alexander Lavrentiev" says nothing about the question,
-        # so the span itself must be clearly about it.
-        if relevance < MIN_FRAGMENT_RELEVANCE:
-            return 0.0
-    elif relevance < MIN_RELEVANCE and not retrieved:
+    if relevance < MIN_RELEVANCE and not retrieved:
         return 0.0
     borrowed = claim & q
     if borrowed and len(borrowed & span_terms) / len(borrowed) < MIN_BORROWED_COVERAGE:

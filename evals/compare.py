@@ -1,0 +1,70 @@
+"""Put two earlier runs side by side (``rag eval --compare RUN_A RUN_B``).
+
+Reads each run's ``summary.json`` and, for every pipeline present in both,
+tabulates each quality metric and the speed figures with the change from A to
+B. Prints the Markdown and writes it next to the runs as
+``compare-<A>-vs-<B>.md``. It warns when the runs used different models or
+question counts, since then the numbers are not like for like.
+
+Example:
+    >>> compare(Path("runs/20250101-120000"), Path("runs/20250102-090000"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evals.report import fmt
+from evals.summary import HEADLINE, SPEED
+
+
+def load_summary(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} has no summary.json: is it a run folder?")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _delta(a: Any, b: Any, pct: bool) -> str:
+    if a is None or b is None:
+        return ""
+    d = b - a
+    return f"{d * 100:+.1f} pt" if pct else f"{d:+.2f}"
+
+
+def comparison_lines(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Markdown lines comparing summary documents `a` and `b`."""
+    ra, rb = a.get("run", "A"), b.get("run", "B")
+    lines = [f"# {ra} vs {rb}", ""]
+    for key in ("model", "questions", "split"):
+        if a.get(key) != b.get(key):
+            lines.append(f"> Different {key}: {a.get(key)} vs {b.get(key)}: not like for like.")
+    common = [n for n in a.get("pipelines", {}) if n in b.get("pipelines", {})]
+    for name in common:
+        pa, pb = a["pipelines"][name], b["pipelines"][name]
+        lines += ["", f"## {name}", "", f"| metric | {ra} | {rb} | change |", "|---|---|---|---|"]
+        for key, label, _ in HEADLINE:
+            pct = key != "mrr"
+            lines.append(f"| {label} | {fmt(pa.get(key), pct)} | {fmt(pb.get(key), pct)} | "
+                         f"{_delta(pa.get(key), pb.get(key), pct)} |")
+        for key, label in SPEED:
+            for stat in ("p50", "p95"):
+                va, vb = pa.get(key, {}).get(stat), pb.get(key, {}).get(stat)
+                lines.append(f"| {label} {stat} (s) | {fmt(va, False)} | {fmt(vb, False)} | "
+                             f"{_delta(va, vb, False)} |")
+    if not common:
+        lines.append("The runs have no pipeline in common.")
+    return lines
+
+
+def compare(run_a: Path, run_b: Path, out_dir: Path | None = None) -> Path:
+    """Print the comparison and write it to ``<out_dir>/compare-<A>-vs-<B>.md``."""
+    text = "\n".join(comparison_lines(load_summary(run_a), load_summary(run_b))) + "\n"
+    print(text)
+    name = f"compare-{Path(run_a).name}-vs-{Path(run_b).name}.md"
+    out = Path(out_dir or Path(run_a).parent) / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out
