@@ -15,8 +15,11 @@ Example:
 
 from __future__ import annotations
 
+import os
+import pickle
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -50,6 +53,39 @@ class ChatLlamaCpp(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "temperature": self.temperature}
+
+    def save_prefix(self, path: Path) -> None:
+        """Persist what llama.cpp has read so far (its KV state), atomically.
+
+        The logits are left out (hundreds of MB for a 150k vocabulary): they are
+        recomputed as soon as the next question's tokens are read.
+        """
+        import numpy as np
+        from llama_cpp.llama import LlamaState
+
+        full = self.client.save_state()
+        slim = LlamaState(
+            input_ids=full.input_ids, scores=np.zeros((1, full.scores.shape[1]), np.single),
+            n_tokens=full.n_tokens, llama_state=full.llama_state,
+            llama_state_size=full.llama_state_size, seed=full.seed,
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(slim, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    def load_prefix(self, path: Path) -> bool:
+        """Restore a state saved by `save_prefix`; False when there is none or it is unusable."""
+        try:
+            with open(path, "rb") as fh:
+                state = pickle.load(fh)  # our own cache file, written by save_prefix
+            self.client.load_state(state)
+        except (OSError, pickle.UnpicklingError, EOFError, RuntimeError, ValueError,
+                AttributeError):
+            path.unlink(missing_ok=True)
+            return False
+        return True
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
         return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
@@ -137,12 +173,6 @@ def load_chat_model(settings: Settings) -> ChatLlamaCpp:
             f"llama.cpp could not load {path}: {exc}. The file may be corrupt or not a "
             "chat model; delete it (it is re-assembled for presets) or pick another model."
         ) from exc
-    if settings.kv_cache_mb:
-        from llama_cpp import LlamaRAMCache
-
-        # Keeps the state after each prompt, so the fixed answer prefix survives an
-        # interleaved follow-up rewrite (which has another system prompt).
-        client.set_cache(LlamaRAMCache(capacity_bytes=settings.kv_cache_mb << 20))
     return ChatLlamaCpp(
         client=client,
         model_name=model_label(settings),

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -75,11 +76,16 @@ class Pipeline:
         self.embeddings = embeddings
         self._chat_model = chat_model
         self._lock = threading.RLock()
+        self._primed = ""  # the system text whose tokens the model has read
         self.retriever = HybridRetriever.build(store, settings.candidates)
+        self._whole = self._whole_corpus()
 
     @property
     def full_context(self) -> list[Passage] | None:
         """Every passage, in document order, when the model reads the whole corpus."""
+        return self._whole
+
+    def _whole_corpus(self) -> list[Passage] | None:
         mode = self.settings.context_mode
         everything = sorted(self.retriever.passages.values(), key=lambda p: (p.source, p.start))
         if mode == "retrieve" or not everything:
@@ -120,12 +126,27 @@ class Pipeline:
         return model_label(self.settings)
 
     def warm_up(self) -> None:
-        """Load the model and read the fixed prompt prefix into its cache."""
+        """Load the model and have its fixed prompt prefix read (or restored from disk)."""
         with self._lock:
             whole = self.full_context
-            messages = (prompts.full_context_messages("Hello?", whole) if whole
-                        else prompts.answer_messages("Hello?", []))
-            self.chat_model.invoke(messages, max_tokens=1)
+            system = prompts.full_context_system(whole) if whole else prompts.ANSWER_SYSTEM
+            if self._primed == system:
+                return
+            key = hashlib.sha256(
+                f"{self.settings.model}|{self.settings.context_size}|{system}".encode()
+            ).hexdigest()[:24]
+            path = self.settings.model_cache_dir / "prefix" / f"{key}.state"
+            t = time.perf_counter()
+            if self.chat_model.load_prefix(path):
+                log.info("restored the cached prompt prefix in %.1f s", time.perf_counter() - t)
+            else:
+                messages = (prompts.full_context_messages("Hello?", whole) if whole
+                            else prompts.answer_messages("Hello?", []))
+                self.chat_model.invoke(messages, max_tokens=1)
+                if whole:  # only a long prefix is worth a file
+                    self.chat_model.save_prefix(path)
+                log.info("read the prompt prefix in %.1f s", time.perf_counter() - t)
+            self._primed = system
 
     # --- the corpus -------------------------------------------------------
     def index(self, reset: bool = False, progress: bool = True) -> IndexReport:
@@ -134,6 +155,8 @@ class Pipeline:
             report = sync_folder(self.settings.corpus_dir, self.store,
                                  _split_options(self.settings), reset=reset, progress=progress)
             self.retriever = HybridRetriever.build(self.store, self.settings.candidates)
+            self._whole = self._whole_corpus()
+            self._primed = ""
             return report
 
     def sources(self) -> list[SourceInfo]:
@@ -180,11 +203,15 @@ class Pipeline:
                          model=self.model_name)
             return
         with self._lock:
+            whole = self.full_context
+            if whole:
+                t = time.perf_counter()
+                self.warm_up()  # no-op once primed; restores a saved prefix on a cold start
+                timings["prime"] = time.perf_counter() - t
             standalone = self._standalone(q, history, timings)
             t = time.perf_counter()
             passages = self.retriever.retrieve(standalone, self.settings.top_k)
             timings["retrieve"] = time.perf_counter() - t
-            whole = self.full_context
             draft, streamed = yield from self._generate(standalone, passages, timings, whole)
         # The two best retrieved passages vouch for relevance to a paraphrased question,
         # when they are also semantically close (an off-topic question has no such passage).
@@ -205,7 +232,9 @@ class Pipeline:
         if not turns:
             return q
         t = time.perf_counter()
-        reply = self.chat_model.invoke(prompts.rewrite_messages(q, turns), max_tokens=64)
+        whole = self.full_context
+        system = prompts.full_context_system(whole) if whole else prompts.ANSWER_SYSTEM
+        reply = self.chat_model.invoke(prompts.rewrite_messages(q, turns, system), max_tokens=64)
         timings["rewrite"] = time.perf_counter() - t
         return _clean_rewrite(str(reply.content), q, turns[-1][0])
 

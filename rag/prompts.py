@@ -34,8 +34,8 @@ ANSWER_SYSTEM = (
 
 ANSWER_USER = "Passages:\n{passages}\n\nQuestion: {question}"
 
-REWRITE_SYSTEM = (
-    "Rewrite the user's last question so that it can be understood without the "
+REWRITE_TASK = (
+    "Task: rewrite the user's last question so that it can be understood without the "
     "conversation: replace pronouns and vague references (they, it, there, that) with "
     "the names they refer to. Reply with the rewritten question only.\n\n"
     "Example:\nConversation:\nUser: Who runs the harbour authority?\n"
@@ -43,13 +43,17 @@ REWRITE_SYSTEM = (
     "Rewritten question: When did Maria Olsen start running the harbour authority?"
 )
 # The example is generic on purpose; small models rewrite far more reliably with one.
+# The task goes in the user message, after the same system message the answers use:
+# llama.cpp keeps one prompt prefix cached, and a rewrite with its own system prompt
+# would evict the (possibly whole-corpus) answer prefix and cost a full re-read.
 
-REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}\n\nRewritten question:"
+REWRITE_USER = (
+    "{task}\n\nConversation:\n{history}\n\nLast question: {question}\n\nRewritten question:"
+)
 
 FULL_USER = "Question: {question}"
 
 _answer = ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human", ANSWER_USER)])
-_rewrite = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_USER)])
 
 
 def readable_text(text: str) -> str:
@@ -72,10 +76,15 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
 def full_context_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
     """The whole corpus in the system message (a fixed prefix llama.cpp caches), the
     question alone after it: only the question's tokens are read per answer."""
-    system = f"{ANSWER_SYSTEM}\n\nPassages:\n{format_passages(passages)}"
+    system = full_context_system(passages)
     return ChatPromptTemplate.from_messages(
         [("system", "{system}"), ("human", FULL_USER)]
     ).format_messages(system=system, question=question)
+
+
+def full_context_system(passages: Sequence[Passage]) -> str:
+    """The system message that carries the whole corpus."""
+    return f"{ANSWER_SYSTEM}\n\nPassages:\n{format_passages(passages)}"
 
 
 def estimate_tokens(passages: Sequence[Passage]) -> int:
@@ -83,9 +92,15 @@ def estimate_tokens(passages: Sequence[Passage]) -> int:
     return int(sum(len(p.text) + 6 for p in passages) / 3.5)
 
 
-def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[BaseMessage]:
+def rewrite_messages(
+    question: str, history: Sequence[tuple[str, str]], system: str = ANSWER_SYSTEM
+) -> list[BaseMessage]:
+    """The follow-up rewrite, behind `system` (pass the answer prompt's own system text)."""
     lines = []
     for user, assistant in history:
         lines.append(f"User: {' '.join(user.split())}")
         lines.append(f"Assistant: {' '.join(assistant.split())}")
-    return _rewrite.format_messages(history="\n".join(lines), question=question)
+    return ChatPromptTemplate.from_messages(
+        [("system", "{system}"), ("human", REWRITE_USER)]
+    ).format_messages(system=system, task=REWRITE_TASK, history="\n".join(lines),
+                      question=question)

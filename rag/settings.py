@@ -78,9 +78,6 @@ class _Fields(BaseSettings):
     full_context_tokens: int = Field(
         1800, ge=0, description="Largest corpus (estimated tokens) read whole in 'auto' mode."
     )
-    kv_cache_mb: int = Field(
-        512, ge=0, description="RAM for llama.cpp prompt-prefix states (0 = off)."
-    )
     candidates: int = Field(20, ge=1, le=500, description="Candidates per retriever before fusion.")
     max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")
     history_turns: int = Field(3, ge=0, le=50, description="Past turns used to rewrite follow-ups.")
