@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 chat: setup
-	$(VENV)/bin/rag chat
+	$(VENV)/bin/rag serve
 
 browser-deps:
 	@command -v chromium >/dev/null || { \

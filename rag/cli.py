@@ -16,7 +16,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rag import __version__
 from rag.errors import RagError
@@ -130,15 +130,6 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lazy(module: str, func: str = "main") -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        import importlib
-
-        return int(getattr(importlib.import_module(module), func)(args.rest))
-
-    return run
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
@@ -161,18 +152,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="show model presets and the model cache")
     p.add_argument("--assemble", action="store_true", help="assemble/verify the chosen model now")
     p.set_defaults(func=cmd_models)
-    for name, module, help_text in (
-        ("serve", "ui.server", "start the web chat"),
-        ("eval", "evals.cli", "run the evaluation question sets"),
-        ("bench", "evals.bench", "benchmark ours against the tutorial pipeline"),
+    for name, help_text in (
+        ("serve", "start the web chat (rag serve --help)"),
+        ("eval", "run the evaluation question sets (rag eval --help)"),
+        ("bench", "benchmark ours against the tutorial pipeline (rag bench --help)"),
     ):
-        p = sub.add_parser(name, help=help_text, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=_lazy(module))
+        sub.add_parser(name, help=help_text, add_help=False)  # dispatched in main()
     return parser
 
 
+# Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
+PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # argparse's REMAINDER drops options such as --port, so hand them over whole.
+        import importlib
+
+        try:
+            return int(importlib.import_module(PASSTHROUGH[argv[0]]).main(argv[1:]))
+        except RagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            return 130
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -1,0 +1,100 @@
+"""The `rag` command's edges and the project's import rules."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SEED, read_exact
+
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    environment.update(env, HF_HUB_OFFLINE="1")
+    return subprocess.run(RAG + args, cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_help_and_version(tmp_path: Path) -> None:
+    assert "ask" in run(["--help"], tmp_path).stdout
+    assert run(["--version"], tmp_path).stdout.startswith("rag ")
+    assert "--port" in run(["serve", "--help"], tmp_path).stdout
+
+
+def test_bad_setting_is_a_clear_error_and_nonzero(tmp_path: Path) -> None:
+    r = run(["sources"], tmp_path, RAG_TOP_KAY="3")
+    assert r.returncode != 0 and "RAG_TOP_KAY" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    r = run(["index", str(tmp_path / "nowhere")], tmp_path)
+    assert r.returncode == 1 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_index_then_ask_json_from_a_user_folder(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED, docs / SEED.name)
+    (docs / "blob.txt").write_bytes(b"\x00\x01\x02")
+    r = run(["index", "docs"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "skipped blob.txt" in r.stderr
+    r = run(["ask", "Where have the envoys met?", "--json"], tmp_path,
+            RAG_CORPUS_DIR="docs", RAG_MODEL="qwen2.5-0.5b")
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    assert set(answer) >= {"text", "citations", "refused", "passages", "timings"}
+    for c in answer["citations"]:
+        assert read_exact(docs / c["source"])[c["start"] : c["end"]] == c["quote"]
+    assert (tmp_path / ".rag").is_dir()  # the default store, relative to the working folder
+    r = run(["ask", "   "], tmp_path, RAG_CORPUS_DIR="docs")
+    assert r.returncode == 1 and "empty" in r.stderr
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_never_imports_ui_or_evals() -> None:
+    for path in list((ROOT / "rag").glob("*.py")) + list((ROOT / "index").glob("*.py")):
+        if path.name == "cli.py":
+            continue  # the one dispatcher, and only lazily
+        assert not _imports(path) & {"ui", "evals", "gradio"}, path
+
+
+def test_only_ui_imports_gradio_and_only_store_imports_chroma() -> None:
+    for path in ROOT.glob("*/*.py"):
+        top = path.parent.name
+        if top in {"tests", ".venv"} or not (ROOT / top / "__init__.py").exists():
+            continue
+        imported = _imports(path)
+        if "gradio" in imported:
+            assert top == "ui", path
+        if {"chromadb", "langchain_chroma"} & imported and top != "evals":
+            assert path == ROOT / "index" / "store.py", path
+        if "llama_cpp" in imported:
+            assert path == ROOT / "rag" / "llm.py", path
+
+
+def test_import_does_no_work() -> None:
+    code = ("import sys, rag, index; "
+            "assert 'torch' not in sys.modules and 'chromadb' not in sys.modules, "
+            "sorted(m for m in sys.modules if m in ('torch','chromadb'))")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)

@@ -1,0 +1,188 @@
+"""`build_ui(pipeline)`: the Gradio page of the web chat.
+
+The page only builds the interface around a pipeline it is handed; it never
+builds one (that is `ui.server.main`). Layout, left to right: the chat (with
+example questions, a question box, Ask / Stop / Start over), and the sources
+panel (the selected answer's cited passages, the whole document, the indexed
+documents and the model).
+
+One model answers one question at a time: every event that runs the model
+shares the concurrency group ``"model"`` with a limit of 1, and the queue holds
+at most ``settings.queue_size`` waiting requests; past that Gradio tells the
+user the app is busy and to try again. Page events that do not touch the
+model (selecting an answer, opening a document) skip the queue.
+
+Example:
+    >>> from tests.fakes import FakePipeline          # doctest: +SKIP
+    >>> demo = build_ui(FakePipeline("seeds"))        # doctest: +SKIP
+    >>> launch(demo, port=7860)                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from ui import render
+from ui.examples import example_questions
+from ui.handlers import ChatHandlers
+from ui.server import launch, main
+from ui.theme import OPEN_DOCUMENT_JS
+
+# `rag serve` calls `ui.app.main`; `launch` is here for callers of build_ui.
+__all__ = ["build_ui", "launch", "main"]
+
+TITLE = "Ask your documents"
+DEFAULT_QUEUE_SIZE = 16
+MODEL = "model"  # the concurrency group of every event that runs the model
+
+
+def _examples(sources: Sequence[Any], chat: ChatHandlers) -> list[str]:
+    docs = {}
+    for s in list(sources)[:8]:  # enough to find names; cheap on big corpora
+        text = chat.document_text(s.source)
+        if text:
+            docs[s.source] = text
+    return example_questions(docs)
+
+
+def build_ui(pipeline: Any, examples: Sequence[str] | None = None) -> gr.Blocks:
+    """Build (not launch) the chat page for `pipeline`.
+
+    Args:
+        pipeline: a `rag.Pipeline` (or anything with its surface).
+        examples: questions to offer a first-time user; by default they are
+            derived from the indexed documents (see `ui.examples`).
+    """
+    chat = ChatHandlers(pipeline)
+    sources = list(pipeline.sources())
+    names = [s.source for s in sources]
+    if examples is None:
+        examples = _examples(sources, chat)
+    model_name = str(getattr(pipeline, "model_name", "") or "unknown model")
+    settings = getattr(pipeline, "settings", None)
+    queue_size = int(getattr(settings, "queue_size", DEFAULT_QUEUE_SIZE))
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        turns = gr.State({})  # assistant message index -> (question, Answer)
+        selected = gr.State(None)  # the answer whose sources are shown
+        asked = gr.State("")  # the question between `begin` and `answer`
+
+        gr.HTML(
+            f'<div class="rag-header"><h1>{TITLE}</h1><p>Answers come only from the '
+            f"{len(names)} indexed document{'s' if len(names) != 1 else ''}, and every claim "
+            "cites the exact passage it rests on. Click a <b>[n]</b> to check it. "
+            f"Model: <b>{render.esc(model_name)}</b>.</p></div>",
+            js_on_load=None,
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=380):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    show_label=False,
+                    elem_id="rag-chat",
+                    height=560,
+                    render_markdown=False,  # content is our own escaped HTML
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    buttons=[],
+                    feedback_options=None,
+                    examples=[{"text": q} for q in examples] or None,
+                    placeholder="Ask a question about the documents, or pick an example.",
+                    allow_tags=False,
+                )
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        label="Your question",  # named in validation messages
+                        show_label=False,
+                        placeholder="Ask a question about the documents…",
+                        elem_id="rag-question",
+                        container=False,
+                        scale=6,
+                        lines=1,
+                        max_lines=6,
+                        autofocus=True,
+                    )
+                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70)
+                    stop_btn = gr.Button("Stop", variant="secondary", scale=1, min_width=70)
+                with gr.Row(equal_height=False):
+                    status = gr.HTML("", elem_id="rag-status", js_on_load=None, scale=5)
+                    clear_btn = gr.Button("Start over", size="sm", variant="secondary",
+                                          elem_id="rag-clear", scale=0, min_width=120)
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("### Sources")
+                panel = gr.HTML(
+                    render.sources_placeholder(),
+                    elem_id="rag-sources",
+                    js_on_load=OPEN_DOCUMENT_JS,
+                    max_height=620,
+                    autoscroll=False,
+                )
+                with gr.Accordion("Whole document", open=False) as doc_box:
+                    doc_choice = gr.Dropdown(
+                        choices=names, value=names[0] if names else None,
+                        label="Document", elem_id="rag-doc-choice",
+                    )
+                    doc_view = gr.HTML("", elem_id="rag-doc", js_on_load=None)
+                with gr.Accordion(f"Indexed documents ({len(names)})", open=False):
+                    gr.HTML(render.documents_table_html(sources, model_name), js_on_load=None)
+
+        # Page events: instant, outside the queue, and not part of the public API.
+        quick: dict[str, Any] = {"queue": False, "show_progress": "hidden",
+                                 "api_visibility": "private"}
+        answer_outputs = [chatbot, turns, selected, panel, status, question]
+        model_events = []
+        for trigger in (question.submit, ask_btn.click):
+            started = trigger(
+                chat.begin, [question, chatbot], [question, asked, chatbot, status],
+                validator=chat.validate, show_progress="hidden",
+                concurrency_limit=None, api_visibility="private",
+            )
+            # Rejected by a full queue: nothing was taken, the question stays in the box.
+            # (No `.failure` on the model run itself: Stop also ends it as a failure.)
+            started.failure(chat.busy, None, [status], **quick)
+            run = started.success(
+                chat.answer, [asked, chatbot, turns], answer_outputs,
+                concurrency_id=MODEL, concurrency_limit=1, show_progress="minimal",
+                api_visibility="private",
+            )
+            model_events.append(run)
+
+        picked = chatbot.example_select(chat.example_picked, None, [asked], **quick).then(
+            chat.begin, [asked, chatbot], [question, asked, chatbot, status], **quick
+        )
+        run = picked.then(
+            chat.answer, [asked, chatbot, turns], answer_outputs,
+            concurrency_id=MODEL, concurrency_limit=1, show_progress="minimal",
+            api_visibility="private",
+        )
+        model_events.append(run)
+
+        # Cancel in the page at once (a server function in the same event would
+        # delay the cancel until it returned), then mark the stopped answer.
+        stop_btn.click(None, None, None, cancels=model_events, **quick).then(
+            chat.stop, [chatbot, turns], [chatbot, status], **quick
+        )
+        reset_outputs = [chatbot, turns, selected, panel, doc_view, status, question]
+        for trigger in (clear_btn.click, chatbot.clear):
+            trigger(None, None, None, cancels=model_events, **quick).then(
+                chat.reset, None, reset_outputs, **quick
+            )
+        chatbot.select(chat.select, [turns], [selected, panel, doc_choice], **quick)
+        panel.click(chat.open_from_panel, [turns, selected], [doc_choice, doc_view, doc_box],
+                    **quick)
+        doc_choice.input(chat.open_document, [doc_choice, turns, selected], [doc_view, doc_box],
+                         **quick)
+        doc_box.expand(chat.open_document, [doc_choice, turns, selected], [doc_view, doc_box],
+                       **quick)
+
+        # The public API: one endpoint for scripts and gradio_client, same queue.
+        with gr.Row(visible=False):
+            api_q, api_h, api_a = gr.Textbox(), gr.JSON(), gr.JSON()
+        api_q.submit(chat.api_ask, [api_q, api_h], [api_a], api_name="ask",
+                     concurrency_id=MODEL, concurrency_limit=1)
+
+    demo.queue(max_size=queue_size, default_concurrency_limit=1)
+    return demo

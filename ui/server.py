@@ -1,0 +1,148 @@
+"""Serving the web chat: `launch(demo, host, port)` and the `main` entry point.
+
+`rag serve [--host H] [--port P]` and `python -m ui` both call `main`, which
+builds the pipeline from `Settings` (indexing the corpus when the store is
+empty), starts the chat, prints its address and serves until Ctrl+C. It does
+not open a browser. Defaults bind 127.0.0.1 only; Gradio analytics, share
+links, run history, monitoring and the MCP server are all off, and the page
+uses system fonts, so it asks no other host for anything.
+
+Example:
+    $ python -m ui --port 7861
+    Chat ready at http://127.0.0.1:7861/ (Ctrl+C to stop)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import socket
+import sys
+import time
+from typing import Any
+
+from rag.errors import RagError
+
+log = logging.getLogger(__name__)
+
+
+class PortInUse(RagError):
+    """The chosen port is taken by another program."""
+
+
+def _quiet_environment() -> None:
+    # Set before Gradio is imported: no usage analytics, no model hub lookups.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that is free on `host` right now."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise `PortInUse` with a message that says what to do, if `port` is taken."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as s:
+        # Same option as the web server itself, so a port merely in TIME_WAIT
+        # after a restart is not reported as busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"Port {port} on {host} is already in use ({exc.strerror}). Stop the program "
+                f"using it, or choose another port: rag serve --port {port + 1} "
+                f"(or set RAG_PORT)."
+            ) from None
+
+
+def launch(demo: Any, host: str = "127.0.0.1", port: int = 7860) -> str:
+    """Start serving `demo` in the background and return its address.
+
+    Serving goes on in background threads until `demo.close()`.
+    `port=0` picks a free port.
+    """
+    _quiet_environment()
+    from ui.theme import CSS, HEAD, make_theme
+
+    port = port or free_port(host)
+    check_port(host, port)
+    try:
+        _, url, _ = demo.launch(
+            server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
+            share=False, inbrowser=False, show_error=False, ssr_mode=False, pwa=False,
+            mcp_server=False, enable_monitoring=False, run_history=False, footer_links=[],
+            theme=make_theme(), css=CSS, head=HEAD,
+        )
+    except OSError as exc:  # lost a race for the port after the check above
+        raise PortInUse(f"Could not start the chat on {host}:{port}: {exc}") from None
+    return str(url)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rag serve",
+        description="Start the web chat over the indexed documents (indexes them first "
+        "if the store is empty). Settings come from rag.yaml and RAG_* variables.",
+    )
+    p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, help="port to serve on (default 7860; 0 = any free port)")
+    return p
+
+
+def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    from rag import Pipeline, Settings
+    from ui.app import build_ui
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    port = settings.port or free_port(settings.host)
+    check_port(settings.host, port)  # fail fast, before loading any model
+    pipeline = Pipeline.from_settings(settings)
+    warm_up = getattr(pipeline, "warm_up", None)
+    if callable(warm_up):
+        # Load the model now: a missing model fails here with its message, and
+        # the first visitor does not wait for the first (cold) model run.
+        print("Loading the model…", flush=True)
+        warm_up()
+    demo = build_ui(pipeline)
+    return demo, pipeline, launch(demo, settings.host, port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the web chat until Ctrl+C. Returns the process exit code."""
+    args = _parser().parse_args(argv)
+    _quiet_environment()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up checks
+    try:
+        demo, pipeline, url = _start(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    try:
+        print(f"Chat ready at {url} (Ctrl+C to stop)", flush=True)
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        print("Stopping the chat…", flush=True)
+    finally:
+        # A second Ctrl+C while shutting down must not print a traceback.
+        with contextlib.suppress(KeyboardInterrupt):
+            demo.close(verbose=False)
+            close = getattr(pipeline, "close", None)
+            if callable(close):
+                close()
+    return 0
