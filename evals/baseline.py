@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, last_answer
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
@@ -151,12 +151,7 @@ class BaselinePipeline:
 
     def answer(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
         """Answer like the tutorial does; see the module docstring."""
-        final = None
-        for item in self.stream_answer(question, history):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return last_answer(self.stream_answer(question, history))
 
     def stream_answer(
         self, question: str, history: Sequence[tuple[str, str]] = ()

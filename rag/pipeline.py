@@ -36,7 +36,7 @@ from rag.guard import (
 from rag.models import model_label
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, last_answer
 from rag.verify import DECLINE_TEXT, NOT_FOUND, verify_draft
 
 if TYPE_CHECKING:
@@ -174,12 +174,7 @@ class Pipeline:
     # --- answering --------------------------------------------------------
     def answer(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
         """Answer `question` (see `stream_answer`) and return the verified `Answer`."""
-        final = None
-        for item in self.stream_answer(question, history):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return last_answer(self.stream_answer(question, history))
 
     def stream_answer(
         self, question: str, history: Sequence[tuple[str, str]] = ()

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -94,3 +95,18 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def last_answer(stream: Iterable[str | Answer]) -> Answer:
+    """Drain a `stream_answer` generator and return its final `Answer`.
+
+    >>> last_answer(["It ", "is.", Answer(text="It is.")]).text
+    'It is.'
+    """
+    final = None
+    for item in stream:
+        if isinstance(item, Answer):
+            final = item
+    if final is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    return final
