@@ -161,7 +161,8 @@ class Pipeline:
 
     def sources(self) -> list[SourceInfo]:
         counts: dict[str, int] = {}
-        for p, _ in self.store.all_passages():
+        # the retriever already holds every stored passage: no second scan of the store
+        for p in self.retriever.passages.values():
             counts[p.source] = counts.get(p.source, 0) + 1
         return [SourceInfo(s, n) for s, n in sorted(counts.items())]
 
