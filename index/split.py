@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+
+from index.types import Passage
 
 _END = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n(?=\s*(?:[-*•#]|\d+[.)]\s))""")
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n\s*")
@@ -30,17 +31,6 @@ _ABBREV = {
     "fig", "approx", "dept", "est", "mt", "ft", "e.g", "i.e", "cf", "al",
 }
 _INITIALS = re.compile(r"(?:\b[A-Za-z]\.)+$|\b[A-Z]$")
-
-
-@dataclass(frozen=True)
-class Span:
-    """A passage: exact ``[start, end)`` of its source and the text there."""
-
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
 
 
 def passage_id(source: str, start: int, end: int, text: str) -> str:
@@ -108,7 +98,7 @@ def split_into_passages(
     ranges: list[tuple[int, int]],
     max_chars: int = 500,
     min_chars: int = 80,
-) -> list[Span]:
+) -> list[Passage]:
     """Group the sentences of each content range into passages of ≤ `max_chars`."""
     groups: list[list[tuple[int, int]]] = []
     carry: list[tuple[int, int]] = []  # a short paragraph waiting to join the next
@@ -135,5 +125,5 @@ def split_into_passages(
     spans = []
     for group in groups:
         s, e = group[0][0], group[-1][1]
-        spans.append(Span(passage_id(source, s, e, text[s:e]), source, s, e, text[s:e]))
+        spans.append(Passage(passage_id(source, s, e, text[s:e]), source, s, e, text[s:e]))
     return spans

@@ -18,13 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import StoreError
-from rag.types import Passage
+from index.errors import StoreError
+from index.types import Passage
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
-
-    from index.split import Span
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ class PassageStore:
         got = self._vs.get(include=["metadatas"])
         return {m["source"]: m["file_sha256"] for m in got["metadatas"] or [] if m}
 
-    def add(self, spans: Sequence[Span], file_sha256: str, flags: Sequence[bool]) -> None:
+    def add(self, spans: Sequence[Passage], file_sha256: str, flags: Sequence[bool]) -> None:
         """Embed and store `spans` (one file's passages)."""
         if not spans:
             return

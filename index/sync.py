@@ -20,7 +20,7 @@ from index.injection import looks_like_instruction
 from index.load import Skipped, load_folder
 from index.split import split_into_passages
 from index.store import PassageStore
-from rag.errors import CorpusError
+from index.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,14 @@ Example:
     Traceback (most recent call last):
     ...
     rag.errors.BadQuestion: The question is empty: type a question about your documents.
+
+`RagError`, `CorpusError` and `StoreError` are defined in `index.errors` (the
+index raises them) and re-exported here.
 """
 
+from index.errors import CorpusError, RagError, StoreError
 
-class RagError(Exception):
-    """Base of every error the project raises on purpose."""
+__all__ = ["BadQuestion", "CorpusError", "ModelError", "RagError", "SettingsError", "StoreError"]
 
 
 class SettingsError(RagError):
@@ -20,13 +23,5 @@ class BadQuestion(RagError):
     """The question cannot be answered as given (empty, too long, not text)."""
 
 
-class CorpusError(RagError):
-    """The corpus folder is missing, empty, or holds no readable document."""
-
-
 class ModelError(RagError):
     """A model file is missing, corrupt, or the model failed while answering."""
-
-
-class StoreError(RagError):
-    """The vector store could not be opened or written."""

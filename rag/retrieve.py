@@ -17,7 +17,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rag.text import content_terms
+from index.text import content_terms
 from rag.types import Passage
 
 if TYPE_CHECKING:

@@ -16,28 +16,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from index.types import Passage
 
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved stretch of a source document.
-
-    `text` is always `source_text[start:end]` of the file exactly as stored,
-    so a passage can be highlighted in the original without searching for it.
-    `score` is the fused retrieval score (higher is better); `dense` and
-    `lexical` keep the two components for inspection.
-    """
-
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-    dense: float | None = None
-    lexical: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["Answer", "Citation", "Passage", "last_answer"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +57,9 @@ class Answer:
         reason: a short machine-readable why, for refusals and fallbacks
             (e.g. ``"not_in_documents"``, ``"unsupported_claim"``).
         model: the model that answered.
+        signals: what the decline decision read (token probabilities, retrieval
+            and support scores) and its ``confidence``; empty when no decision
+            was made (e.g. an instruction-only question).
 
     Example:
         >>> a = Answer(text="It could become a safe area [1].", citations=[], refused=False)
@@ -92,6 +76,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     reason: str = ""
     model: str = ""
+    signals: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from index.injection import looks_like_instruction
 from index.split import sentence_spans
-from rag.text import QUESTION_WORDS, content_terms, holds, key_terms
+from index.text import QUESTION_WORDS, content_terms, holds, key_terms
 from rag.types import Citation, Passage
 
 DECLINE_TEXT = "The documents don't say, so I won't guess."

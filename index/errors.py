@@ -1,0 +1,21 @@
+"""Errors the index raises, and the base of every error the project raises.
+
+They live on the ground floor so `index/` never imports `rag/`; `rag.errors`
+re-exports them beside the errors of answering.
+
+Example:
+    >>> issubclass(StoreError, RagError)
+    True
+"""
+
+
+class RagError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class CorpusError(RagError):
+    """The corpus folder is missing, empty, or holds no readable document."""
+
+
+class StoreError(RagError):
+    """The vector store could not be opened or written."""
