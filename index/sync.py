@@ -16,11 +16,11 @@ from pathlib import Path
 
 from index.clean import content_ranges
 from index.embed import EMBEDDER_NAME
+from index.errors import CorpusError
 from index.injection import looks_like_instruction
 from index.load import Skipped, load_folder
 from index.split import split_into_passages
 from index.store import PassageStore
-from index.errors import CorpusError
 
 log = logging.getLogger(__name__)
 
