@@ -15,10 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from rag.errors import ModelError
 from rag.models import model_label, resolve_model_path
@@ -45,6 +47,10 @@ class ChatLlamaCpp(BaseChatModel):
     temperature: float = 0.0
     max_tokens: int = 160
     timeout: float = 120.0
+
+    _formatter: Any = PrivateAttr(default=None)
+    # one caller at a time: llama.cpp's context is not thread-safe
+    _lock: Any = PrivateAttr(default_factory=threading.RLock)
 
     @property
     def _llm_type(self) -> str:
@@ -86,6 +92,112 @@ class ChatLlamaCpp(BaseChatModel):
             path.unlink(missing_ok=True)
             return False
         return True
+
+    # --- token probabilities (the decline decision reads them) ---------------
+    # llama-cpp-python returns logprobs only with logits_all=True (a scores buffer
+    # of n_ctx x 150k floats and slower prompt reading), and its custom-sampler
+    # hook crashes here; so these two methods run their own greedy loop over
+    # `Llama.eval` and read the last position's logits, which every decode keeps.
+
+    def _prompt_tokens(self, messages: list[BaseMessage]) -> list[int]:
+        if self._formatter is None:
+            from llama_cpp import llama_chat_format
+
+            llm = self.client
+            template = llm.metadata.get("tokenizer.chat_template")
+            eos = llm._model.token_eos()
+            eos_text = llm._model.token_get_text(eos) if eos != -1 else ""
+            self._formatter = (
+                llama_chat_format.Jinja2ChatFormatter(template, eos_text, "") if template
+                else _chatml
+            )
+        rendered = self._formatter(messages=self._messages(messages))
+        prompt = rendered if isinstance(rendered, str) else rendered.prompt
+        return list(self.client.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+
+    def _read(self, tokens: Sequence[int]) -> Any:
+        """Evaluate `tokens` (reusing the cached common prefix); the last position's logits."""
+        llm = self.client
+        tokens = list(tokens)
+        if len(tokens) >= llm.n_ctx():
+            raise ModelError(
+                f"The prompt ({len(tokens)} tokens) does not fit the context window "
+                f"({llm.n_ctx()}): lower top_k or raise context_size."
+            )
+        same = 0
+        for a, b in zip(llm.input_ids[: llm.n_tokens], tokens, strict=False):
+            if a != b:
+                break
+            same += 1
+        same = min(same, len(tokens) - 1)  # re-read one token: its logits are needed
+        llm.n_tokens = same  # eval() drops the cache from here on
+        try:
+            llm.eval(tokens[same:])
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"The model failed while reading the prompt: {exc}") from exc
+        return self._last_logits()
+
+    def _last_logits(self) -> Any:
+        import numpy as np
+
+        llm = self.client
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+
+    def choice_logprobs(
+        self, messages: list[BaseMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        """Log-probability that the reply's first token is each option's first token.
+
+        One forward step after the prompt: e.g. ``["Yes", "No"]`` for a yes/no
+        judgement. Options whose first token is not in the vocabulary get -30.
+        """
+        with self._lock:
+            logits = _log_softmax(self._read(self._prompt_tokens(messages)))
+            out = {}
+            for option in options:
+                ids = self.client.tokenize(option.encode("utf-8"), add_bos=False, special=False)
+                out[option] = float(logits[ids[0]]) if ids else -30.0
+            return out
+
+    def stream_with_logprobs(
+        self, messages: list[BaseMessage], max_tokens: int, stop: Sequence[str] = ()
+    ) -> Iterator[tuple[str, float]]:
+        """Greedy decoding: yield (text delta, log-probability of the token that made it).
+
+        Honours `timeout` (checked after every token) and stops at a stop string.
+        """
+        import llama_cpp
+
+        started = time.perf_counter()
+        with self._lock:
+            llm = self.client
+            vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+            logits = self._read(self._prompt_tokens(messages))
+            made: list[int] = []
+            shown = ""
+            for _ in range(max_tokens):
+                logp = _log_softmax(logits)
+                token = int(logp.argmax())
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    break
+                made.append(token)
+                try:
+                    text = llm.detokenize(made).decode("utf-8")
+                except UnicodeDecodeError:  # a character split across tokens: wait
+                    text = shown
+                cut = min((text.find(s) for s in stop if s and s in text), default=-1)
+                if cut >= 0:
+                    text = text[:cut]
+                if len(text) > len(shown):
+                    yield text[len(shown):], float(logp[token])
+                    shown = text
+                if cut >= 0 or time.perf_counter() - started > self.timeout:
+                    break
+                try:
+                    llm.eval([token])
+                except (RuntimeError, ValueError, OSError) as exc:
+                    raise ModelError(f"The model failed while answering: {exc}") from exc
+                logits = self._last_logits()
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
         return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
@@ -150,6 +262,20 @@ class ChatLlamaCpp(BaseChatModel):
             usage = getattr(chunk.message, "usage_metadata", None) or usage
         message = AIMessage(content="".join(text), usage_metadata=usage)
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _log_softmax(logits: Any) -> Any:
+    import numpy as np
+
+    x = np.asarray(logits, dtype=np.float64)
+    top = x.max()
+    return x - (top + math.log(float(np.exp(x - top).sum())))
+
+
+def _chatml(messages: list[dict[str, str]]) -> str:
+    """ChatML, for a GGUF that carries no chat template of its own."""
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
 
 
 def load_chat_model(settings: Settings) -> ChatLlamaCpp:

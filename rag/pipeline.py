@@ -25,7 +25,8 @@ from index.embed import offline_environment, packaged_embeddings
 from index.load import read_text_exact
 from index.store import PassageStore
 from index.sync import IndexReport, SplitOptions, sync_folder
-from rag import prompts
+from rag import prompts, reader
+from rag.decide import DeclineModel, shipped_model, signals
 from rag.errors import CorpusError
 from rag.guard import (
     INSTRUCTION_DECLINE,
@@ -34,10 +35,11 @@ from rag.guard import (
     strip_instructions,
 )
 from rag.models import model_label
+from rag.reader import Reading, describe
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, Passage, last_answer
-from rag.verify import DECLINE_TEXT, NOT_FOUND, verify_draft
+from rag.verify import DECLINE_TEXT, Verified, answer_with_citation, locate_answer
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -70,11 +72,13 @@ class Pipeline:
         store: PassageStore,
         embeddings: Embeddings,
         chat_model: ChatLlamaCpp | None = None,
+        decline_model: DeclineModel | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.embeddings = embeddings
         self._chat_model = chat_model
+        self.decline_model = decline_model or shipped_model()
         self._lock = threading.RLock()
         self._primed = ""  # the system text whose tokens the model has read
         self.retriever = HybridRetriever.build(store, settings.candidates)
@@ -129,7 +133,7 @@ class Pipeline:
         """Load the model and have its fixed prompt prefix read (or restored from disk)."""
         with self._lock:
             whole = self.full_context
-            system = prompts.full_context_system(whole) if whole else prompts.ANSWER_SYSTEM
+            system = reader.whole_system(whole) if whole else reader.READER_SYSTEM
             if self._primed == system:
                 return
             key = hashlib.sha256(
@@ -140,9 +144,7 @@ class Pipeline:
             if self.chat_model.load_prefix(path):
                 log.info("restored the cached prompt prefix in %.1f s", time.perf_counter() - t)
             else:
-                messages = (prompts.full_context_messages("Hello?", whole) if whole
-                            else prompts.answer_messages("Hello?", []))
-                self.chat_model.invoke(messages, max_tokens=1)
+                self.chat_model.choice_logprobs(reader.priming_messages(system), ["Yes"])
                 if whole:  # only a long prefix is worth a file
                     self.chat_model.save_prefix(path)
                 log.info("read the prompt prefix in %.1f s", time.perf_counter() - t)
@@ -208,18 +210,24 @@ class Pipeline:
             t = time.perf_counter()
             passages = self.retriever.retrieve(standalone, self.settings.top_k)
             timings["retrieve"] = time.perf_counter() - t
-            draft, streamed = yield from self._generate(standalone, passages, timings, whole)
+            reading = yield from self._read(standalone, passages, timings, whole)
         # The two best retrieved passages vouch for relevance to a paraphrased question,
         # when they are also semantically close (an off-topic question has no such passage).
         vouched = [p.id for p in passages[:2] if (p.dense or 0.0) >= VOUCH_SIMILARITY]
-        verified = verify_draft(draft, standalone, whole or passages, vouched)
+        located = locate_answer(reading.answer, standalone, reading.context, vouched)
+        found = signals(standalone, reading.answer, describe(reading), located, passages)
+        found["confidence"] = self.decline_model.confidence(found)
+        verified = answer_with_citation(reading.answer, located)
+        if not verified.refused and found["confidence"] < self.settings.decline_threshold:
+            verified = Verified(DECLINE_TEXT, refused=True, reason="low_confidence")
         timings["total"] = time.perf_counter() - started
         if verified.refused:
-            yield ("\n\n" if streamed else "") + DECLINE_TEXT
+            yield ("\n\n" if reading.answer else "") + DECLINE_TEXT
         yield Answer(
             text=verified.text, citations=verified.citations, refused=verified.refused,
             passages=passages, question=asked, rewritten_question=standalone,
             timings=_complete(timings), reason=verified.reason, model=self.model_name,
+            signals={k: round(v, 4) for k, v in found.items()}, draft=reading.answer,
         )
 
     def _standalone(self, q: str, history: Sequence[tuple[str, str]], timings: dict) -> str:
@@ -229,45 +237,34 @@ class Pipeline:
             return q
         t = time.perf_counter()
         whole = self.full_context
-        system = prompts.full_context_system(whole) if whole else prompts.ANSWER_SYSTEM
+        system = reader.whole_system(whole) if whole else reader.READER_SYSTEM
         reply = self.chat_model.invoke(prompts.rewrite_messages(q, turns, system), max_tokens=64)
         timings["rewrite"] = time.perf_counter() - t
         return _clean_rewrite(str(reply.content), q, turns[-1][0])
 
-    def _generate(self, question: str, passages: list[Passage], timings: dict,
-                  whole: list[Passage] | None):  # type: ignore[no-untyped-def]
-        """Stream the model's draft (yielding deltas); return it and whether any was shown."""
+    def _read(self, question: str, passages: list[Passage], timings: dict,
+              whole: list[Passage] | None):  # type: ignore[no-untyped-def]
+        """Stream the reader's proposed answer (yielding deltas); return the `Reading`."""
         if not passages:
             timings.update(first_token=0.0, generate=0.0)
-            return "", False
-        if whole:
-            messages = prompts.full_context_messages(question, whole)
-        else:
-            messages = prompts.answer_messages(question, passages)
+            return Reading()
         t = time.perf_counter()
-        parts: list[str] = []
-        streamed = False
-        held = ""  # held back while it could still be the NOT_FOUND sentinel
-        for chunk in self.chat_model.stream(messages):
-            usage = getattr(chunk, "usage_metadata", None)
-            if usage:
-                timings["prompt_tokens"] = float(usage["input_tokens"])
-                timings["completion_tokens"] = float(usage["output_tokens"])
-            delta = str(chunk.content)
-            if not delta:
-                continue
-            if not parts:
-                timings["first_token"] = time.perf_counter() - t
-            parts.append(delta)
-            held += delta
-            if NOT_FOUND.startswith(held.strip()):
-                continue
-            yield held
-            streamed = True
-            held = ""
+        stream = reader.read(self.chat_model, question, passages, whole,
+                             self.settings.context_chars)
+        first = True
+        try:
+            while True:
+                delta = next(stream)
+                if first:
+                    timings["first_token"] = time.perf_counter() - t
+                    first = False
+                yield delta
+        except StopIteration as done:
+            reading: Reading = done.value
         timings["generate"] = time.perf_counter() - t
         timings.setdefault("first_token", timings["generate"])
-        return "".join(parts), streamed
+        timings["completion_tokens"] = float(len(reading.logprobs))
+        return reading
 
 
 def _clean_rewrite(reply: str, question: str, last_user: str) -> str:

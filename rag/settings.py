@@ -79,6 +79,16 @@ class _Fields(BaseSettings):
         1800, ge=0, description="Largest corpus (estimated tokens) read whole in 'auto' mode."
     )
     candidates: int = Field(20, ge=1, le=500, description="Candidates per retriever before fusion.")
+    context_chars: int = Field(
+        900, ge=100, le=20000,
+        description="Focused context: characters of the best sentences of the top_k passages "
+        "the model reads (in 'retrieve' mode).",
+    )
+    decline_threshold: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Show an answer only when the decision model's probability that it is "
+        "right is at least this (see evals/thresholds.json for how it was chosen).",
+    )
     max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")
     history_turns: int = Field(3, ge=0, le=50, description="Past turns used to rewrite follow-ups.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Larger files are skipped.")

@@ -247,3 +247,83 @@ def quote_fallback(question: str, candidates: list[_Candidate]) -> Verified:
         return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
     cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id)
     return Verified(f'The documents say: "{quote}" [1]', [cite], reason="quoted_fallback")
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where an extracted answer stands in what the model read, and how well it fits."""
+
+    citation: Citation | None
+    verbatim: bool = False  # the phrase occurs as written (case and spacing aside)
+    support: float = 0.0  # `support` of the phrase by the cited span
+    question_cover: float = 0.0  # share of the question's words in the cited span
+    keys_missing_span: int = 0  # question names/numbers absent from the cited span
+    keys_missing_context: int = 0  # ... absent from everything the model read
+    echo: float = 0.0  # share of the answer's words that are the question's own
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[“”]", '"', re.sub(r"[‘’]", "'", text)).lower().split())
+
+
+def _missing_keys(question: str, terms: frozenset[str]) -> int:
+    # one-letter keys ("U.S." gives "u" and "s") are not words the text would hold
+    return sum(1 for k in key_terms(question) if len(k) > 1 and not holds(k, terms))
+
+
+def locate_answer(
+    answer: str, question: str, context: list[Passage], retrieved: Sequence[str] = ()
+) -> Located:
+    """Find the span of `context` that holds `answer` and say how well it fits.
+
+    A span holding the phrase as written wins (the most question words, then the
+    shortest); otherwise the span that best `support`s it. No span: no citation.
+
+    >>> ctx = [Passage("p", "a.txt", 0, 32, "Tesla moved to New York in 1884.")]
+    >>> loc = locate_answer("1884", "When did Tesla move to New York?", ctx)
+    >>> loc.citation.quote, loc.verbatim, loc.keys_missing_span
+    ('Tesla moved to New York in 1884.', True, 0)
+    """
+    candidates = _candidates(context)
+    everything = frozenset().union(*(c.terms for c in candidates)) if candidates else frozenset()
+    q = _question_terms(question)
+    claim = set(content_terms(answer))
+    echo = len(claim & q) / len(claim) if claim else 0.0
+    base = Located(None, keys_missing_context=_missing_keys(question, everything), echo=echo)
+    if not answer or not candidates:
+        return base
+    folded = _fold(answer)
+
+    def cover(c: _Candidate) -> float:
+        return len(q & c.terms) / len(q) if q else 0.0
+
+    def text_of(c: _Candidate) -> str:
+        return c.passage.text[c.start - c.passage.start : c.end - c.passage.start]
+
+    verbatim = [c for c in candidates if folded in _fold(text_of(c))]
+    vouched = set(retrieved)
+    if verbatim:
+        best = max(verbatim, key=lambda c: (cover(c), -(c.end - c.start), -c.rank))
+        score = 1.0
+    else:
+        scored = [(support(answer, question, c.terms, c.passage.id in vouched), c)
+                  for c in candidates]
+        score, best = max(scored, key=lambda t: (t[0], cover(t[1]), -(t[1].end - t[1].start)))
+        if score <= 0:
+            return base
+    quote = text_of(best)
+    cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id)
+    return Located(cite, bool(verbatim), score, cover(best),
+                   _missing_keys(question, best.terms), base.keys_missing_context, echo)
+
+
+def answer_with_citation(answer: str, located: Located) -> Verified:
+    """The shown answer: the phrase with its marker, or a decline when nothing holds it.
+
+    >>> answer_with_citation("1884", Located(Citation("a.txt", 0, 4, "1884"))).text
+    '1884 [1].'
+    """
+    if located.citation is None or not answer:
+        return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
+    text = answer if re.search(r"[.!?]$", answer) else answer + "."
+    return Verified(_with_marker(text, 1), [located.citation])

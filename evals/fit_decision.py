@@ -1,0 +1,168 @@
+"""Fit the decline decision on logged answers and choose `decline_threshold`.
+
+Input: rows that hold, per question, the article (`source`), whether it is
+answerable, whether the reader's proposed answer (`draft`) holds a gold
+answer, and the decision `signals` (rows of `rag eval` or of any collection
+that logs them). The rows of the *fit* articles train a logistic regression
+(scikit-learn, standardised signals) predicting "the proposed answer is
+right"; the threshold that maximises accuracy on those rows becomes the
+default. The *report* articles are scored with the same model and threshold
+and are never used to choose anything.
+
+Writes `rag/decision.json` (the model the pipeline loads) and
+`evals/thresholds.json` (what chose it: data, model, value, the
+risk–coverage curve, what moving the threshold costs on both halves).
+
+    python -m evals.fit_decision ROWS.jsonl [...] --fit-articles A.txt,B.txt,...
+
+Example:
+    >>> rows = [Row("a", True, True, {"x": 1.0}), Row("a", False, False, {"x": -1.0})]
+    >>> outcome(rows, [0.9, 0.1], 0.5)["accuracy"]
+    1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.decide import FEATURES, DeclineModel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Row:
+    """One logged answer: its article, the truth, and what the decision read."""
+
+    source: str
+    answerable: bool
+    draft_right: bool
+    signals: dict[str, float]
+
+
+def load_rows(paths: Sequence[Path]) -> list[Row]:
+    """Rows from JSONL files (ours-pipeline rows only when a `pipeline` field is present)."""
+    from evals.metrics import contains_answer
+
+    out = []
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("pipeline", "ours") != "ours" or not r.get("signals"):
+                continue
+            source = r.get("source") or (r.get("evidence") or [{}])[0].get("source", "")
+            expected = r.get("expected") or []
+            right = r.get("draft_right")
+            if right is None:
+                right = bool(expected) and contains_answer(r.get("draft", ""), expected)
+            out.append(Row(source or r.get("corpus", ""), bool(r["answerable"]), bool(right),
+                           {k: float(v) for k, v in r["signals"].items()}))
+    return out
+
+
+def outcome(rows: Sequence[Row], confidence: Sequence[float], threshold: float) -> dict[str, Any]:
+    """Figures if answers at or above `threshold` (and with a citation) are shown."""
+    right = answered = ans_right = ans_total = un_declined = un_total = 0
+    for row, conf in zip(rows, confidence, strict=True):
+        shown = conf >= threshold and row.signals.get("cited", 1.0) > 0
+        answered += shown
+        ok = row.draft_right if shown else not row.answerable
+        right += ok
+        if row.answerable:
+            ans_total += 1
+            ans_right += shown and row.draft_right
+        else:
+            un_total += 1
+            un_declined += not shown
+    n = max(1, len(rows))
+    return {
+        "threshold": round(threshold, 3), "n": len(rows), "accuracy": round(right / n, 4),
+        "answerable_right": round(ans_right / max(1, ans_total), 4),
+        "unanswerable_declined": round(un_declined / max(1, un_total), 4),
+        "coverage": round(answered / n, 4),
+    }
+
+
+def fit(rows: Sequence[Row], features: Sequence[str] = FEATURES, c: float = 1.0) -> DeclineModel:
+    """A logistic regression of "the proposed answer is right" on the signals."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[r.signals.get(f, 0.0) for f in features] for r in rows], dtype=float)
+    y = np.array([r.answerable and r.draft_right for r in rows], dtype=int)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    clf = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y)
+    return DeclineModel(list(features), mean.round(6).tolist(), scale.round(6).tolist(),
+                        clf.coef_[0].round(6).tolist(), round(float(clf.intercept_[0]), 6))
+
+
+def curve(rows: Sequence[Row], conf: Sequence[float]) -> list[dict[str, Any]]:
+    """The outcome at thresholds 0.00, 0.05, ... 1.00 (the risk–coverage curve's points)."""
+    return [outcome(rows, conf, t / 20) for t in range(21)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evals.fit_decision", description=__doc__)
+    p.add_argument("rows", nargs="+", type=Path)
+    p.add_argument("--fit-articles", required=True,
+                   help="comma-separated sources to fit on; all others are reported on")
+    p.add_argument("--model-name", default="qwen2.5-0.5b")
+    p.add_argument("--data", default="../shared/squad2-dev", help="what the rows came from")
+    p.add_argument("--write", action="store_true", help="write rag/decision.json and "
+                   "evals/thresholds.json (else only print)")
+    args = p.parse_args(argv)
+    rows = load_rows(args.rows)
+    fit_on = set(args.fit_articles.split(","))
+    train = [r for r in rows if r.source in fit_on]
+    held = [r for r in rows if r.source not in fit_on]
+    if not train or not held:
+        print("error: need rows on both the fit and the report articles", file=sys.stderr)
+        return 2
+    model = fit(train)
+    c_train = [model.confidence(r.signals) for r in train]
+    c_held = [model.confidence(r.signals) for r in held]
+    best = max(curve(train, c_train), key=lambda o: (o["accuracy"], -abs(o["threshold"] - 0.5)))
+    t = best["threshold"]
+    record = {
+        "decline_threshold": {
+            "value": t, "chosen_by": "highest accuracy on the fit articles",
+            "data": args.data, "model": args.model_name,
+            "fit_articles": sorted(fit_on), "report_articles": sorted({r.source for r in held}),
+            "rows": {"fit": len(train), "report": len(held)},
+            "at_value": {"fit": outcome(train, c_train, t), "report": outcome(held, c_held, t)},
+            "never_decline": {"fit": outcome(train, c_train, 0.0),
+                              "report": outcome(held, c_held, 0.0)},
+            "moving_it": {f"{d:+.2f}": {"fit": outcome(train, c_train, t + d),
+                                        "report": outcome(held, c_held, t + d)}
+                          for d in (-0.2, -0.1, 0.1, 0.2)},
+            "curve_report": curve(held, c_held),
+        },
+        "decision_model": {"features": model.features,
+                           "coef": dict(zip(model.features, model.coef, strict=True))},
+    }
+    print(json.dumps(record["decline_threshold"]["at_value"], indent=1))
+    print("never decline:", json.dumps(record["decline_threshold"]["never_decline"]))
+    print("coef:", json.dumps(record["decision_model"]["coef"], indent=1))
+    if args.write:
+        (ROOT / "rag" / "decision.json").write_text(json.dumps(
+            {"note": "fitted by evals/fit_decision.py; see evals/thresholds.json",
+             "threshold": t, "model": model.to_dict()}, indent=2) + "\n", encoding="utf-8")
+        out = ROOT / "evals" / "thresholds.json"
+        existing = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+        existing.update(record)
+        out.write_text(json.dumps(existing, indent=2) + "\n", encoding="utf-8")
+        print(f"written rag/decision.json and {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The decline decision: answer, or say the documents don't hold the answer.
+
+The reader always proposes an answer. Whether to show it is decided here from
+measured signals — the model's token probabilities (its one-token Yes/No
+judgement, how sure it was of each answer token), retrieval scores, and how
+well the cited span fits the question (names of the question missing from it,
+its share of the question's words) — combined by a logistic model fitted on
+part of a development set (`evals/fit_decision.py`; the fitted weights are in
+`rag/decision.json`, the run that chose them in `evals/thresholds.json`).
+The answer is shown when the model's probability that it is right is at least
+`Settings.decline_threshold`.
+
+Example:
+    >>> model = DeclineModel(["judge_log_odds"], [0.0], [1.0], [2.0], 0.0)
+    >>> round(model.confidence({"judge_log_odds": 1.0}), 3)
+    0.881
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from index.text import content_terms
+from index.types import Passage
+from rag.verify import Located, answers_the_type
+
+FEATURES = (
+    "judge_log_odds", "answer_first_logprob", "answer_mean_logprob", "answer_min_logprob",
+    "answer_tokens", "cited", "verbatim", "support", "question_cover", "keys_missing_span",
+    "keys_missing_context", "echo", "type_ok", "dense_top", "lexical_top",
+    "question_terms",
+)
+
+
+def signals(
+    question: str, answer: str, reading_stats: Mapping[str, float], located: Located,
+    passages: Sequence[Passage],
+) -> dict[str, float]:
+    """Every input of the decision, as plain floats (they are logged with each answer)."""
+    quote = located.citation.quote if located.citation else ""
+    return {
+        **{k: float(v) for k, v in reading_stats.items()},
+        "cited": float(located.citation is not None),
+        "verbatim": float(located.verbatim),
+        "support": located.support,
+        "question_cover": located.question_cover,
+        "keys_missing_span": float(located.keys_missing_span),
+        "keys_missing_context": float(located.keys_missing_context),
+        "echo": located.echo,
+        "type_ok": float(bool(answer) and answers_the_type(question, f"{answer} {quote}")),
+        "dense_top": max((p.dense or 0.0 for p in passages), default=0.0),
+        "lexical_top": math.log1p(max((p.lexical or 0.0 for p in passages), default=0.0)),
+        "question_terms": float(len(set(content_terms(question)))),
+    }
+
+
+@dataclass(frozen=True)
+class DeclineModel:
+    """A logistic model over standardised signals: P(the proposed answer is right)."""
+
+    features: Sequence[str]
+    mean: Sequence[float]
+    scale: Sequence[float]
+    coef: Sequence[float]
+    intercept: float
+
+    def confidence(self, values: Mapping[str, float]) -> float:
+        z = self.intercept
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef,
+                                   strict=True):
+            z += w * (float(values.get(name, 0.0)) - mu) / (sd or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "mean": list(self.mean),
+                "scale": list(self.scale), "coef": list(self.coef),
+                "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeclineModel:
+        return cls(list(data["features"]), list(data["mean"]), list(data["scale"]),
+                   list(data["coef"]), float(data["intercept"]))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> DeclineModel:
+    """The fitted model shipped in `rag/decision.json` (read once, on first use)."""
+    text = resources.files("rag").joinpath("decision.json").read_text(encoding="utf-8")
+    return DeclineModel.from_dict(json.loads(text)["model"])
