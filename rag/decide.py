@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -34,16 +34,25 @@ FEATURES = (
     "judge_log_odds", "answer_first_logprob", "answer_mean_logprob", "answer_min_logprob",
     "answer_tokens", "cited", "verbatim", "support", "question_cover", "keys_missing_span",
     "keys_missing_context", "echo", "type_ok", "dense_top", "lexical_top",
-    "question_terms",
+    "question_terms", "none_logprob", "cited_similarity", "choice_none", "choice_top",
+    "choice_agrees",
 )
 
 
 def signals(
     question: str, answer: str, reading_stats: Mapping[str, float], located: Located,
-    passages: Sequence[Passage],
+    passages: Sequence[Passage], similarity: Callable[[str, str], float] | None = None,
+    chosen: Passage | None = None,
 ) -> dict[str, float]:
-    """Every input of the decision, as plain floats (they are logged with each answer)."""
-    quote = located.citation.quote if located.citation else ""
+    """Every input of the decision, as plain floats (they are logged with each answer).
+
+    `similarity(question, quote)` is the embedder's cosine (0 when not given);
+    `chosen` is the sentence the model picked by number (None: none, or not asked).
+    """
+    cite = located.citation
+    quote = cite.quote if cite else ""
+    agrees = bool(cite and chosen and cite.source == chosen.source
+                  and cite.start < chosen.end and chosen.start < cite.end)
     return {
         **{k: float(v) for k, v in reading_stats.items()},
         "cited": float(located.citation is not None),
@@ -57,6 +66,8 @@ def signals(
         "dense_top": max((p.dense or 0.0 for p in passages), default=0.0),
         "lexical_top": math.log1p(max((p.lexical or 0.0 for p in passages), default=0.0)),
         "question_terms": float(len(set(content_terms(question)))),
+        "cited_similarity": similarity(question, quote) if similarity and quote else 0.0,
+        "choice_agrees": float(agrees),
     }
 
 

@@ -150,6 +150,13 @@ class Pipeline:
                 log.info("read the prompt prefix in %.1f s", time.perf_counter() - t)
             self._primed = system
 
+    def _similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two texts under the index's embedder."""
+        import numpy as np
+
+        va, vb = (np.asarray(v, dtype=float) for v in self.embeddings.embed_documents([a, b]))
+        return float(va @ vb / ((np.linalg.norm(va) * np.linalg.norm(vb)) or 1.0))
+
     # --- the corpus -------------------------------------------------------
     def index(self, reset: bool = False, progress: bool = True) -> IndexReport:
         """Sync the store with `settings.corpus_dir` and rebuild the retriever."""
@@ -215,9 +222,11 @@ class Pipeline:
         # when they are also semantically close (an off-topic question has no such passage).
         vouched = [p.id for p in passages[:2] if (p.dense or 0.0) >= VOUCH_SIMILARITY]
         located = locate_answer(reading.answer, standalone, reading.context, vouched)
-        found = signals(standalone, reading.answer, describe(reading), located, passages)
+        found = signals(standalone, reading.answer, describe(reading), located, passages,
+                        self._similarity, reading.chosen())
         found["confidence"] = self.decline_model.confidence(found)
         verified = answer_with_citation(reading.answer, located)
+        draft = reading.answer if verified.refused else verified.text
         if not verified.refused and found["confidence"] < self.settings.decline_threshold:
             verified = Verified(DECLINE_TEXT, refused=True, reason="low_confidence")
         timings["total"] = time.perf_counter() - started
@@ -227,7 +236,7 @@ class Pipeline:
             text=verified.text, citations=verified.citations, refused=verified.refused,
             passages=passages, question=asked, rewritten_question=standalone,
             timings=_complete(timings), reason=verified.reason, model=self.model_name,
-            signals={k: round(v, 4) for k, v in found.items()}, draft=reading.answer,
+            signals={k: round(v, 4) for k, v in found.items()}, draft=draft,
         )
 
     def _standalone(self, q: str, history: Sequence[tuple[str, str]], timings: dict) -> str:

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,13 @@ ASK_EXTRACT = (
     "question. Reply with the phrase only."
 )
 ASK_JUDGE = "Does the text state the answer to this question? Reply Yes or No."
+ASK_CHOOSE = (
+    "Which numbered sentence answers the question? Reply with its number, or 0 if none does."
+)
+MAX_SENTENCES = 9  # one digit each, so one token's probabilities cover every choice
+ASK_ABSTAIN = (
+    "If the text does not give the answer, reply NONE. Otherwise reply with the answer."
+)
 # Why two short tails rather than one prompt with rules: a 0.5B model follows a
 # single instruction well and a list of rules (decline when..., cite like...)
 # poorly; asking "Yes or No" after the same text costs one forward step.
@@ -72,7 +80,16 @@ class Reading:
     answer: str = ""
     logprobs: list[float] = field(default_factory=list)
     judge_log_odds: float = 0.0
+    none_logprob: float = 0.0  # log P(the reply starts "NONE") when declining is offered
+    choice: list[float] = field(default_factory=list)  # P(sentence 0=none, 1..n answers)
     context: list[Passage] = field(default_factory=list)  # the spans the model read
+
+    def chosen(self) -> Passage | None:
+        """The sentence the model picked by number, or None (it picked 0, or was not asked)."""
+        if len(self.choice) < 2:
+            return None
+        best = max(range(len(self.choice)), key=self.choice.__getitem__)
+        return self.context[best - 1] if best else None
 
 
 def readable(text: str) -> str:
@@ -114,7 +131,7 @@ def focused_sentences(
     kept: list[Passage] = []
     used = 0
     for _, _, _, span in pieces:
-        if kept and used + len(span.text) > max_chars:
+        if kept and (used + len(span.text) > max_chars or len(kept) == MAX_SENTENCES):
             continue
         kept.append(span)
         used += len(span.text) + 1
@@ -139,6 +156,15 @@ def _join(spans: Sequence[Passage]) -> str:
         out.append((" " if near else "\n\n") + text if out else text)
         prev = sp
     return "".join(out)
+
+
+def numbered(spans: Sequence[Passage]) -> str:
+    """Sentences one per line, numbered from 1 (the focused context as the model reads it).
+
+    >>> numbered([Passage("a", "x.txt", 0, 3, "Hi."), Passage("b", "x.txt", 4, 8, "Bye.")])
+    '[1] Hi.\\n[2] Bye.'
+    """
+    return "\n".join(f"[{i}] {readable(sp.text)}" for i, sp in enumerate(spans, 1))
 
 
 def whole_system(passages: Sequence[Passage]) -> str:
@@ -171,12 +197,20 @@ def read(
         system, text, context = whole_system(whole), "", list(whole)
     else:
         context = focused_sentences(question, passages, max_chars)
-        system, text = READER_SYSTEM, _join(context)
+        system, text = READER_SYSTEM, numbered(context)
     reading = Reading(context=context)
     if not context:
         return reading
     odds = model.choice_logprobs(_messages(system, text, question, ASK_JUDGE), ["Yes", "No"])
     reading.judge_log_odds = odds["Yes"] - odds["No"]
+    offered = model.choice_logprobs(_messages(system, text, question, ASK_ABSTAIN), ["NONE"])
+    reading.none_logprob = offered["NONE"]
+    if not whole:  # a whole corpus has too many sentences for one-digit numbers
+        options = [str(i) for i in range(len(context) + 1)]
+        got = model.choice_logprobs(_messages(system, text, question, ASK_CHOOSE), options)
+        probs = [math.exp(got[o]) for o in options]
+        total = sum(probs) or 1.0
+        reading.choice = [p / total for p in probs]
     parts: list[str] = []
     for delta, logprob in model.stream_with_logprobs(
         _messages(system, text, question, ASK_EXTRACT), MAX_ANSWER_TOKENS, stop=("\n",)
@@ -205,8 +239,12 @@ def clean_answer(text: str) -> str:
 def describe(reading: Reading) -> dict[str, Any]:
     """The reading's token statistics, for the decision and the evaluation rows."""
     lps = reading.logprobs or [0.0]
+    choice = reading.choice or [0.0]
     return {
+        "choice_none": choice[0],
+        "choice_top": max(choice[1:], default=0.0),
         "judge_log_odds": reading.judge_log_odds,
+        "none_logprob": reading.none_logprob,
         "answer_first_logprob": lps[0],
         "answer_mean_logprob": sum(lps) / len(lps),
         "answer_min_logprob": min(lps),

@@ -70,10 +70,11 @@ class _Fields(BaseSettings):
     # --- retrieval and answering
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved (and given to the model).")
     context_mode: Literal["auto", "full", "retrieve"] = Field(
-        "auto",
-        description="What the model reads: 'full' = the whole corpus as a fixed, cached "
-        "prefix; 'retrieve' = the top_k passages; 'auto' = full when the corpus fits "
-        "full_context_tokens.",
+        "retrieve",
+        description="What the model reads: 'retrieve' = the best sentences of the top_k "
+        "passages (the decline decision was fitted on this); 'full' = the whole corpus as a "
+        "fixed, cached prefix (faster on a tiny corpus, decisions less calibrated); 'auto' = "
+        "full when the corpus fits full_context_tokens.",
     )
     full_context_tokens: int = Field(
         1800, ge=0, description="Largest corpus (estimated tokens) read whole in 'auto' mode."
@@ -85,7 +86,7 @@ class _Fields(BaseSettings):
         "the model reads (in 'retrieve' mode).",
     )
     decline_threshold: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.35, ge=0.0, le=1.0,
         description="Show an answer only when the decision model's probability that it is "
         "right is at least this (see evals/thresholds.json for how it was chosen).",
     )

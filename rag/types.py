@@ -60,8 +60,8 @@ class Answer:
         signals: what the decline decision read (token probabilities, retrieval
             and support scores) and its ``confidence``; empty when no decision
             was made (e.g. an instruction-only question).
-        draft: the answer the reader proposed before the decision (kept when
-            declined, for evaluation; never shown as an answer then).
+        draft: the answer as it would be shown, before the decline decision
+            (kept when declined, for evaluation; never shown as an answer then).
 
     Example:
         >>> a = Answer(text="It could become a safe area [1].", citations=[], refused=False)

@@ -1,26 +1,26 @@
-"""Turn a model's draft into a verified answer: every sentence shown as fact
-is tied to an exact span of a source that supports it.
+"""Tie an answer to an exact span of what the model read, and check the fit.
 
-Citations never depend on the model writing markers. Each sentence of the
-draft is matched against the sentences (and pairs of adjacent sentences) of
-the passages the model saw. A span *supports* a sentence when
+Citations never depend on the model writing markers. The reader's answer is a
+phrase; `locate_answer` finds the sentence (or pair of adjacent sentences) of
+the text the model read that holds it as written, or failing that the span
+that best *supports* it:
 
 * the span is about the question (it holds some of the question's words),
-* every number and name in the sentence appears in the span (or in the
+* every number and name of the answer appears in the span (or in the
   question, which the user supplied), and
-* most of the sentence's new content words — those not already in the
+* most of the answer's new content words — those not already in the
   question — appear in the span, and so do most of the words it borrows
   from the question.
 
-Unsupported sentences are dropped. When nothing is left, the best passage
-sentence is quoted instead, but only if it passes the same kind of check
-against the question; otherwise the answer is a plain decline.
+An answer no span holds is never shown. How well the span fits (names of the
+question it lacks, its share of the question's words) feeds the decline
+decision (`rag.decide`). Planted instructions are never candidates.
 
 Example:
-    >>> p = Passage("p1", "a.txt", 0, 40, "The zone could turn into a safe area.")
-    >>> v = verify_draft("It could become a safe area.", "What could the zone turn into?", [p])
-    >>> v.text, v.citations[0].quote
-    ('It could become a safe area [1].', 'The zone could turn into a safe area.')
+    >>> p = Passage("p1", "a.txt", 0, 37, "The zone could turn into a safe area.")
+    >>> loc = locate_answer("a safe area", "What could the zone turn into?", [p])
+    >>> answer_with_citation("a safe area", loc).text
+    'a safe area [1] — "The zone could turn into a safe area."'
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from index.text import QUESTION_WORDS, content_terms, holds, key_terms
 from rag.types import Citation, Passage
 
 DECLINE_TEXT = "The documents don't say, so I won't guess."
-NOT_FOUND = "NOT_FOUND"
 
 # Fraction of an answer sentence's new content words that its span must hold.
 MIN_NOVEL_COVERAGE = 0.6
@@ -72,30 +71,6 @@ def answers_the_type(question: str, text: str) -> bool:
     if _HOW_MANY.search(question) and not _QUANTITY.search(text):
         return False
     return not (_WHEN.search(question) and not _TIME.search(text))
-# Fraction of the question's content words a quoted fallback span must hold.
-MIN_QUESTION_COVERAGE = 0.6
-
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_DECLINE = re.compile(
-    r"NOT[_ ]?FOUND|\b(?:does|do|did)\s+not\s+(?:contain|mention|say|specify|provide|state|"
-    r"include|give|indicate)|\bno\s+(?:information|mention|details?)\b|\b(?:is|are|was|were)\s+not"
-    r"\s+(?:mentioned|specified|stated|provided|given|available)|\bcannot\s+(?:be\s+)?"
-    r"(?:determined|answered|found)|\bI\s+(?:don't|do not)\s+know\b|\bnot\s+enough\s+information",
-    re.I,
-)
-
-
-def is_decline(text: str) -> bool:
-    """True when a model's text says it cannot answer.
-
-    >>> is_decline("NOT_FOUND"), is_decline("The passages do not mention it.")
-    (True, True)
-    >>> is_decline("It could become a safe area.")
-    False
-    """
-    return bool(_DECLINE.search(text))
-
-
 @dataclass(frozen=True)
 class Verified:
     text: str
@@ -168,6 +143,11 @@ def support(
     return coverage if coverage >= MIN_NOVEL_COVERAGE else 0.0
 
 
+# Fraction of the question's content words a span must hold to be about it when
+# the answer only restates the question.
+MIN_QUESTION_COVERAGE = 0.6
+
+
 def question_coverage(question: str, span_terms: frozenset[str]) -> float:
     """Share of the question's content words (and all its names) found in a span."""
     q = _question_terms(question)
@@ -177,76 +157,11 @@ def question_coverage(question: str, span_terms: frozenset[str]) -> float:
     return coverage if coverage >= MIN_QUESTION_COVERAGE else 0.0
 
 
-def _claims(draft: str) -> list[tuple[str, set[int]]]:
-    """Sentences of the draft without markers, each with the passage numbers it named."""
-    out = []
-    for s, e in sentence_spans(draft, 0, len(draft)):
-        sentence = draft[s:e]
-        marks = {int(n) for m in _MARKER.finditer(sentence) for n in m.group(1).split(",")}
-        clean = _MARKER.sub("", sentence).strip()
-        if clean:
-            out.append((clean, marks))
-    return out
-
-
 def _with_marker(sentence: str, n: int) -> str:
     m = re.search(r"[.!?]+[\"'”’)]*$", sentence)
     if m:
         return f"{sentence[: m.start()]} [{n}]{sentence[m.start():]}"
     return f"{sentence} [{n}]"
-
-
-def verify_draft(
-    draft: str, question: str, passages: list[Passage], retrieved: Sequence[str] = ()
-) -> Verified:
-    """Verify a model draft against the passages it was given (see module doc).
-
-    `retrieved` holds the ids of the passages retrieval ranked best for the
-    question (see `support`).
-    """
-    vouched = set(retrieved)
-    draft = re.sub(r"^\s*(?:answer|a)\s*:\s*", "", draft.strip(), flags=re.I)
-    if not passages:
-        return Verified(DECLINE_TEXT, refused=True, reason="no_passages")
-    candidates = _candidates(passages)
-    if is_decline(draft) or not draft:
-        return Verified(DECLINE_TEXT, refused=True, reason="not_in_documents")
-    citations: list[Citation] = []
-    shown: list[str] = []
-    for sentence, marks in _claims(draft):
-        scored = [
-            (support(sentence, question, c.terms, c.passage.id in vouched), c.rank in marks,
-             -(c.end - c.start), -c.rank, c)
-            for c in candidates
-        ]
-        best = max(scored, key=lambda t: t[:4])
-        if best[0] <= 0:
-            continue  # not shown as fact
-        c = best[4]
-        quote = c.passage.text[c.start - c.passage.start : c.end - c.passage.start]
-        cite = Citation(c.passage.source, c.start, c.end, quote, c.passage.id)
-        if cite not in citations:
-            citations.append(cite)
-        shown.append(_with_marker(sentence, citations.index(cite) + 1))
-    if shown:
-        return Verified(" ".join(shown), citations)
-    return quote_fallback(question, candidates)
-
-
-def quote_fallback(question: str, candidates: list[_Candidate]) -> Verified:
-    """Quote the best single sentence for the question, or decline."""
-    best = max(
-        candidates,
-        key=lambda c: (question_coverage(question, c.terms), -(c.end - c.start), -c.rank),
-        default=None,
-    )
-    if best is None or question_coverage(question, best.terms) <= 0:
-        return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
-    quote = best.passage.text[best.start - best.passage.start : best.end - best.passage.start]
-    if not answers_the_type(question, quote):
-        return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
-    cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id)
-    return Verified(f'The documents say: "{quote}" [1]', [cite], reason="quoted_fallback")
 
 
 @dataclass(frozen=True)
@@ -318,12 +233,23 @@ def locate_answer(
 
 
 def answer_with_citation(answer: str, located: Located) -> Verified:
-    """The shown answer: the phrase with its marker, or a decline when nothing holds it.
+    """The shown answer: the phrase with its marker, then the sentence it stands in,
+    quoted exactly; a decline when nothing holds it.
 
-    >>> answer_with_citation("1884", Located(Citation("a.txt", 0, 4, "1884"))).text
-    '1884 [1].'
+    The quote goes with the phrase because a small model's phrase is sometimes
+    too short or the wrong part of the right sentence: the reader sees the
+    evidence at once (on SQuAD-dev, 63 % of cited sentences held a gold answer
+    against 49 % of phrases).
+
+    >>> answer_with_citation("1884", Located(Citation("a.txt", 0, 24, "He moved there in 1884."))).text
+    '1884 [1] — "He moved there in 1884."'
+    >>> answer_with_citation("He moved there in 1884", Located(Citation("a.txt", 0, 24, "He moved there in 1884."))).text
+    'He moved there in 1884 [1].'
     """
     if located.citation is None or not answer:
         return Verified(DECLINE_TEXT, refused=True, reason="unsupported")
-    text = answer if re.search(r"[.!?]$", answer) else answer + "."
-    return Verified(_with_marker(text, 1), [located.citation])
+    quote = located.citation.quote
+    if len(_fold(answer)) >= 0.8 * len(_fold(quote)):  # the phrase is the sentence
+        text = answer if re.search(r"[.!?]$", answer) else answer + "."
+        return Verified(_with_marker(text, 1), [located.citation])
+    return Verified(f'{answer} [1] — "{" ".join(quote.split())}"', [located.citation])

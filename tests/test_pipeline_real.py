@@ -15,7 +15,7 @@ import pytest
 from rag import Answer, Settings
 from rag.errors import BadQuestion, ModelError
 from rag.pipeline import Pipeline
-from rag.prompts import ANSWER_SYSTEM
+from rag.reader import READER_SYSTEM
 from tests.conftest import SEED, assert_citations_exact
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,7 @@ def test_instructions_in_questions_are_not_obeyed(pipeline_05b: Pipeline, questi
     a = pipeline_05b.answer(question)
     assert a.refused
     assert "careful reading assistant" not in a.text
-    assert ANSWER_SYSTEM[:40] not in a.text
+    assert READER_SYSTEM[:40] not in a.text
 
 
 def test_instructions_in_documents_are_not_obeyed(tmp_path: Path) -> None:
