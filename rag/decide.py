@@ -33,10 +33,12 @@ from rag.verify import Located, answers_the_type
 FEATURES = (
     "judge_log_odds", "answer_first_logprob", "answer_mean_logprob", "answer_min_logprob",
     "answer_tokens", "cited", "verbatim", "support", "question_cover", "keys_missing_span",
-    "keys_missing_context", "echo", "type_ok", "dense_top", "lexical_top",
-    "question_terms", "none_logprob", "cited_similarity", "choice_none", "choice_top",
-    "choice_agrees",
+    "keys_missing_context", "echo", "type_ok", "question_terms", "none_logprob",
+    "cited_similarity", "choice_none", "choice_top", "choice_agrees",
 )
+# Logged but not used: "dense_top" and "lexical_top" depend on the corpus's size
+# (a best-of-N similarity, a BM25 score scaled by IDF), so a model fitted on a
+# 12-article corpus misreads them on a one-article one.
 
 
 def signals(

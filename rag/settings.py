@@ -86,7 +86,7 @@ class _Fields(BaseSettings):
         "the model reads (in 'retrieve' mode).",
     )
     decline_threshold: float = Field(
-        0.35, ge=0.0, le=1.0,
+        0.25, ge=0.0, le=1.0,
         description="Show an answer only when the decision model's probability that it is "
         "right is at least this (see evals/thresholds.json for how it was chosen).",
     )
