@@ -51,6 +51,7 @@ class Row:
     answerable: bool
     draft_right: bool  # the proposed answer, as it would be shown, holds a gold answer
     signals: dict[str, float]
+    split: str = "dev"  # "heldout" rows are never fitted on
 
 
 def load_rows(paths: Sequence[Path]) -> list[Row]:
@@ -71,7 +72,8 @@ def load_rows(paths: Sequence[Path]) -> list[Row]:
             if right is None:
                 right = bool(expected) and contains_answer(r.get("draft", ""), expected)
             out.append(Row(source or r.get("corpus", ""), bool(r["answerable"]), bool(right),
-                           {k: float(v) for k, v in r["signals"].items()}))
+                           {k: float(v) for k, v in r["signals"].items()},
+                           r.get("split", "dev")))
     return out
 
 
@@ -137,11 +139,17 @@ def curve(rows: Sequence[Row], conf: Sequence[float], share: float = 0.3
     return [outcome(rows, conf, t / 20, share) for t in range(21)]
 
 
+def _group(row: Row) -> str:
+    """Report groups: external articles together; our own sets by corpus and split."""
+    return f"{row.source}:{row.split}" if row.source.startswith("own:") else "external articles"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evals.fit_decision", description=__doc__)
     p.add_argument("rows", nargs="+", type=Path)
     p.add_argument("--fit-articles", required=True,
-                   help="comma-separated sources to fit on; all others are reported on")
+                   help="comma-separated sources to fit on; all others (and every row of "
+                   "split 'heldout') are reported on")
     p.add_argument("--model-name", default="qwen2.5-0.5b")
     p.add_argument("--data", default="../shared/squad2-dev", help="what the rows came from")
     p.add_argument("--unanswerable-share", type=float, default=0.3,
@@ -151,8 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     rows = load_rows(args.rows)
     fit_on = set(args.fit_articles.split(","))
-    train = [r for r in rows if r.source in fit_on]
-    held = [r for r in rows if r.source not in fit_on]
+    train = [r for r in rows if r.source in fit_on and r.split != "heldout"]
+    held = [r for r in rows if r.source not in fit_on or r.split == "heldout"]
     if not train or not held:
         print("error: need rows on both the fit and the report articles", file=sys.stderr)
         return 2
@@ -184,7 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "decision_model": {"features": model.features,
                            "coef": dict(zip(model.features, model.coef, strict=True))},
     }
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(held):
+        groups.setdefault(_group(r), []).append(i)
+    record["decline_threshold"]["report_by_group"] = {
+        g: outcome([held[i] for i in ix], [c_held[i] for i in ix], t, share)
+        for g, ix in sorted(groups.items())}
     print(json.dumps(record["decline_threshold"]["at_value"], indent=1))
+    print(json.dumps(record["decline_threshold"]["report_by_group"], indent=1))
     print("never decline:", json.dumps(record["decline_threshold"]["never_decline"]))
     print("coef:", json.dumps(record["decision_model"]["coef"], indent=1))
     if args.write:
