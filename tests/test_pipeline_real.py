@@ -177,21 +177,23 @@ def test_larger_model_declines_what_the_article_lacks(pipeline_15b: Pipeline) ->
     assert a.refused and not a.citations
 
 
-def test_retrieve_mode_answers_and_declines(tmp_path: Path) -> None:
-    """The path used for corpora larger than the model's context."""
+def test_full_mode_reads_the_corpus_whole_and_still_cites_exactly(tmp_path: Path) -> None:
+    """The cached-prefix path for a tiny corpus (context_mode=full)."""
     corpus = tmp_path / "c"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     p = Pipeline.from_settings(Settings(corpus_dir=corpus, store_dir=tmp_path / "s",
-                                        model="qwen2.5-0.5b", context_mode="retrieve"),
+                                        model="qwen2.5-0.5b", context_mode="full"),
                                progress=False)
-    assert p.full_context is None
-    a = p.answer(ANSWERABLE[0][0])
-    assert not a.refused and any("Ratney" in c.quote for c in a.citations)
+    assert p.full_context is not None and len(p.full_context) == len(p.retriever.passages)
+    a = p.answer(ANSWERABLE[1][0])
     assert_citations_exact(a, corpus)
-    assert p.answer(UNANSWERABLE[0]).refused
+    assert a.signals and "confidence" in a.signals
 
 
-def test_small_corpus_is_read_whole_by_default(pipeline_05b: Pipeline) -> None:
-    whole = pipeline_05b.full_context
-    assert whole is not None and len(whole) == len(pipeline_05b.retriever.passages)
+def test_focused_reading_is_the_default(pipeline_05b: Pipeline) -> None:
+    assert pipeline_05b.full_context is None
+    a = pipeline_05b.answer(ANSWERABLE[1][0])
+    # the decision's inputs and its confidence travel with every read answer
+    assert {"judge_log_odds", "choice_none", "cited_similarity", "confidence"} <= set(a.signals)
+    assert a.draft and (a.refused or a.text == a.draft)
