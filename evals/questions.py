@@ -10,7 +10,7 @@ span. Rows in an external benchmark's own format (``category`` instead of
 It does not run anything; `evals.runner` does.
 
 Example:
-    >>> qs = load_questions([default_set_files()[0]])
+    >>> qs = load_questions([set_file("article")])
     >>> q = qs[0]
     >>> doc = read_source(q.corpus / q.evidence[0].source)
     >>> doc[q.evidence[0].start:q.evidence[0].end] == q.evidence[0].quote
@@ -80,6 +80,11 @@ def project_root() -> Path:
 def default_set_files() -> list[Path]:
     """Every ``evals/sets/*.jsonl``, sorted by name."""
     return sorted((Path(__file__).resolve().parent / "sets").glob("*.jsonl"))
+
+
+def set_file(name: str) -> Path:
+    """One of our sets by name: ``set_file("article")`` is ``evals/sets/article.jsonl``."""
+    return Path(__file__).resolve().parent / "sets" / f"{name}.jsonl"
 
 
 def read_source(path: Path) -> str:

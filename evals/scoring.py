@@ -7,8 +7,8 @@ naming the first thing that went wrong. Both pipelines go through `score_answer`
 
 Example:
     >>> from rag.types import Answer
-    >>> from evals.questions import default_set_files, load_questions
-    >>> q = load_questions([default_set_files()[0]])[0]
+    >>> from evals.questions import load_questions, set_file
+    >>> q = load_questions([set_file("article")])[0]
     >>> row = score_answer(q, Answer(text="In Amman."), "ours", SourceCache())
     >>> row.metrics.correct, row.failure
     (True, '')
