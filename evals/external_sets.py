@@ -71,7 +71,7 @@ def parse_external(raw: dict[str, Any], where: str, set_name: str, corpus: Path 
         if not doc.is_file():
             raise QuestionSetError(f"{where}: source {raw['source']!r} not in {corpus_name}")
         texts[doc] = read_source(doc)
-    evidence = ()
+    evidence: tuple[Evidence, ...] = ()
     if quote:
         start = texts[doc].find(quote)
         if start < 0:

@@ -73,11 +73,11 @@ def scored(rows: Sequence[EvalRow]) -> list[EvalRow]:
 def at_threshold(rows: Sequence[EvalRow], threshold: float) -> OperatingPoint:
     """What answering exactly the rows with ``confidence >= threshold`` gives."""
     use = scored(rows)
-    answered = [r for r in use if r.confidence >= threshold]  # type: ignore[operator]
+    answered = [r for r in use if (r.confidence or 0.0) >= threshold]
     ans = [r for r in use if r.answerable]
     una = [r for r in use if not r.answerable]
     right = sum(1 for r in answered if r.answerable and r.metrics.draft_correct)
-    declined_una = sum(1 for r in una if r.confidence < threshold)  # type: ignore[operator]
+    declined_una = sum(1 for r in una if (r.confidence or 0.0) < threshold)
     unknown = sum(1 for r in answered if r.answerable and r.metrics.draft_correct is None)
     return OperatingPoint(
         threshold=None if math.isinf(threshold) else threshold, n=len(use), answered=len(answered),
@@ -92,7 +92,7 @@ def at_threshold(rows: Sequence[EvalRow], threshold: float) -> OperatingPoint:
 
 def curve(rows: Sequence[EvalRow], max_points: int = MAX_POINTS) -> list[OperatingPoint]:
     """Operating points from declining everything to answering everything (coverage rising)."""
-    levels = sorted({r.confidence for r in scored(rows)}, reverse=True)  # type: ignore[type-var]
+    levels = sorted({r.confidence or 0.0 for r in scored(rows)}, reverse=True)
     points = [at_threshold(rows, math.inf)] + [at_threshold(rows, t) for t in levels]
     if len(points) > max_points:  # keep both ends, thin the middle evenly
         step = (len(points) - 1) / (max_points - 1)

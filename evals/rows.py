@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 RETRIEVAL_K = 4  # both pipelines give the model four passages by default
-
+# the JSON keys below spell RETRIEVAL_K out ("hit@4"): type checkers need literals
 # Every wrong answer gets exactly one kind, checked in this order.
 FAILURE_KINDS = (
     "error",  # the pipeline raised
@@ -90,9 +90,12 @@ class RowMetrics(_Model):
     exact_match: float | None = None
     f1: float | None = None
     contains: bool | None = None
-    hit_at_1: float | None = Field(None, alias="hit@1")
-    hit_at_k: float | None = Field(None, alias=f"hit@{RETRIEVAL_K}")
-    recall_at_k: float | None = Field(None, alias=f"recall@{RETRIEVAL_K}")
+    hit_at_1: float | None = Field(None, serialization_alias="hit@1",
+        validation_alias=AliasChoices("hit_at_1", "hit@1"))
+    hit_at_k: float | None = Field(None, serialization_alias="hit@4",
+        validation_alias=AliasChoices("hit_at_k", "hit@4"))
+    recall_at_k: float | None = Field(None, serialization_alias="recall@4",
+        validation_alias=AliasChoices("recall_at_k", "recall@4"))
     rr: float | None = None
     # the gold evidence is covered by some passage the pipeline returned (any rank)
     retrieved: bool | None = None
@@ -111,7 +114,8 @@ class EvalRow(_Model):
 
     pipeline: str
     id: str
-    set_name: str = Field("", alias="set")
+    set_name: str = Field("", serialization_alias="set",
+        validation_alias=AliasChoices("set_name", "set"))
     type: str = ""
     split: str = "dev"
     ci: bool = False
@@ -134,7 +138,7 @@ class EvalRow(_Model):
     model: str = ""
     error: str = ""
     signals: dict[str, float] = Field(default_factory=dict)
-    metrics: RowMetrics = Field(default_factory=RowMetrics)
+    metrics: RowMetrics = Field(default_factory=lambda: RowMetrics.model_validate({}))
     failure: str = ""
 
     @classmethod

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from evals import metrics as m
 from evals.risk_coverage import OperatingPoint, curve, used_point
@@ -95,9 +95,12 @@ class PipelineSummary(_Model):
     exact_match: float | None = None
     f1: float | None = None
     containment: float | None = None
-    hit_at_1: float | None = Field(None, alias="hit@1")
-    hit_at_k: float | None = Field(None, alias=f"hit@{RETRIEVAL_K}")
-    recall_at_k: float | None = Field(None, alias=f"recall@{RETRIEVAL_K}")
+    hit_at_1: float | None = Field(None, serialization_alias="hit@1",
+        validation_alias=AliasChoices("hit_at_1", "hit@1"))
+    hit_at_k: float | None = Field(None, serialization_alias="hit@4",
+        validation_alias=AliasChoices("hit_at_k", "hit@4"))
+    recall_at_k: float | None = Field(None, serialization_alias="recall@4",
+        validation_alias=AliasChoices("recall_at_k", "recall@4"))
     mrr: float | None = None
     citations: int = 0
     citation_violations: int = 0
@@ -122,7 +125,7 @@ class PipelineSummary(_Model):
     def metric(self, key: str) -> Any:
         """A figure by its JSON key (``"hit@4"``) or field name; None when absent."""
         for name, info in type(self).model_fields.items():
-            if key in (name, info.alias):
+            if key in (name, info.serialization_alias):
                 return getattr(self, name)
         return None
 
