@@ -92,6 +92,11 @@ def choose(args: argparse.Namespace) -> list[Question]:
     """The questions a run asks: load, filter, restrict to articles, then sample."""
     from evals.sampling import only_articles, stratified_sample
 
+    for path in args.sets or ():
+        if not Path(path).is_file() and "shared" in Path(path).parts:
+            from evals.shared_sets import MISSING
+
+            raise QuestionSetError(f"question set {path} does not exist: {MISSING}")
     questions = load_questions(args.sets or default_set_files(), corpus=args.corpus)
     if args.ci and not args.sets:
         from evals import shared_sets

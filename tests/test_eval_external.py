@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evals import cli, shared_sets
-from evals.questions import QuestionSetError, load_questions, read_source
+from evals.questions import QuestionSetError, load_questions, project_root, read_source
 from evals.sampling import allocate, only_articles, stratified_sample
 
 ALPHA = "Alpha\n\nThe river Zed is 40 km long. It floods in May.\n\nThe river Zed is 40 km long."
@@ -139,7 +139,11 @@ def test_cli_chooses_external_sets_by_article_and_sample(bench: Path) -> None:
         cli.choose(_args(*base, "--articles", "Gamma.txt"))
 
 
-def test_cli_rejects_contradictory_options(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rejects_contradictory_options(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    missing = tmp_path / "shared" / "squad2-dev" / "questions.jsonl"
+    assert cli.main(["--set", str(missing), "--corpus", str(tmp_path)]) == 2
+    assert "skipped" in capsys.readouterr().err  # says the shared benchmark is absent
     assert cli.main(["--sample", "0"]) == 2
     assert cli.main(["--baseline-sample", "5", "--no-baseline"]) == 2
     assert "error:" in capsys.readouterr().err
@@ -177,3 +181,20 @@ def test_the_ci_ids_are_the_seeded_stratified_draw() -> None:
 def test_the_ci_id_file_holds_ids_only() -> None:
     for line in shared_sets.CI_IDS_FILE.read_text(encoding="utf-8").splitlines():
         assert line.startswith("#") or (line.startswith("s") and line[1:].isdigit()), line
+
+
+@needs_shared
+def test_the_issue_s_command_line_chooses_400_stratified_questions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rag eval --set ../shared/... --corpus ../shared/... --sample 400 --seed 0``,
+    paths relative to the working folder (the checkout), chooses the same 400 each time."""
+    monkeypatch.chdir(project_root())  # ../shared is next to the checkout
+    argv = ["--set", "../shared/squad2-dev/questions.jsonl",
+            "--corpus", "../shared/squad2-dev/corpus", "--sample", "400", "--seed", "0"]
+    picked = cli.choose(_args(*argv))
+    assert len(picked) == 400 and [q.id for q in picked] == [q.id for q in cli.choose(_args(*argv))]
+    assert {q.corpus_name for q in picked} == {"../shared/squad2-dev/corpus"}
+    whole = Counter((q.article, q.answerable) for q in shared_sets.load_squad())
+    got = Counter((q.article, q.answerable) for q in picked)
+    for key, n in whole.items():
+        assert abs(got[key] - 400 * n / 4415) < 1, key
