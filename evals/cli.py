@@ -218,7 +218,8 @@ def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question
     meta = {"model": settings.model, "sets": sets, "split": args.split, "ci_only": args.ci,
             "limit": args.limit, "sample": args.sample, "seed": args.seed,
             "articles": args.articles, "baseline": not args.no_baseline,
-            "baseline_sample": args.baseline_sample}
+            "baseline_sample": args.baseline_sample,
+            "decline_threshold": getattr(settings, "decline_threshold", None)}
     if not args.resume:
         (run_dir / "settings.json").write_text(json.dumps(
             {**meta, "tag": args.tag, "argv": run_argv,

@@ -7,8 +7,10 @@ tells for any threshold: the share answered (coverage), the accuracy of what
 is answered, answerable questions answered right and unanswerable ones
 declined. Whether an attempt is right comes from ``metrics.draft_correct``: a
 row that was declined and carries no draft cannot be judged, counts as wrong
-if the threshold would answer it, and is counted in ``unknown``. Rows without
-a confidence are left out (``n`` says how many were used).
+if the threshold would answer it, and is counted in ``unknown``. A row whose
+signals say its answer could not be cited (``signals["cited"] == 0``) is never
+shown, whatever the threshold (as in `rag.pipeline` and `evals.fit_decision`).
+Rows without a confidence are left out (``n`` says how many were used).
 
 Example:
     >>> from evals.rows import EvalRow, RowMetrics
@@ -70,14 +72,19 @@ def scored(rows: Sequence[EvalRow]) -> list[EvalRow]:
     return [r for r in rows if r.confidence is not None]
 
 
+def shown(row: EvalRow, threshold: float) -> bool:
+    """Would `row`'s answer be shown at `threshold`?"""
+    return (row.confidence or 0.0) >= threshold and row.signals.get("cited", 1.0) > 0
+
+
 def at_threshold(rows: Sequence[EvalRow], threshold: float) -> OperatingPoint:
     """What answering exactly the rows with ``confidence >= threshold`` gives."""
     use = scored(rows)
-    answered = [r for r in use if (r.confidence or 0.0) >= threshold]
+    answered = [r for r in use if shown(r, threshold)]
     ans = [r for r in use if r.answerable]
     una = [r for r in use if not r.answerable]
     right = sum(1 for r in answered if r.answerable and r.metrics.draft_correct)
-    declined_una = sum(1 for r in una if (r.confidence or 0.0) < threshold)
+    declined_una = sum(1 for r in una if not shown(r, threshold))
     unknown = sum(1 for r in answered if r.answerable and r.metrics.draft_correct is None)
     return OperatingPoint(
         threshold=None if math.isinf(threshold) else threshold, n=len(use), answered=len(answered),
@@ -100,10 +107,11 @@ def curve(rows: Sequence[EvalRow], max_points: int = MAX_POINTS) -> list[Operati
     return points
 
 
-def used_point(rows: Sequence[EvalRow]) -> OperatingPoint:
+def used_point(rows: Sequence[EvalRow], threshold: float | None = None) -> OperatingPoint:
     """The operating point the pipeline actually ran at: what it answered and declined.
 
-    Its threshold is ``signals["threshold"]`` when the pipeline reported one, else None.
+    Its threshold is `threshold` (the run's ``decline_threshold`` setting) when the
+    rows carry a confidence, else ``signals["threshold"]`` when reported, else None.
     """
     use = [r for r in rows if not r.error]
     answered = [r for r in use if not r.refused]
@@ -112,6 +120,8 @@ def used_point(rows: Sequence[EvalRow]) -> OperatingPoint:
     right = sum(1 for r in answered if r.answerable and r.metrics.correct)
     declined = sum(1 for r in una if r.refused)
     thresholds = {r.signals["threshold"] for r in use if "threshold" in r.signals}
+    if threshold is not None and scored(use):
+        thresholds = {threshold}
     return OperatingPoint(
         threshold=thresholds.pop() if len(thresholds) == 1 else None,
         n=len(use), answered=len(answered), coverage=_ratio(len(answered), len(use)),

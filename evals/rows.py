@@ -2,7 +2,8 @@
 
 An `EvalRow` is one question answered by one pipeline: the question, what was
 expected, what the pipeline said (text, refusal, citations, retrieved
-passages, timings, the decline decision's `signals`), every per-question
+passages, timings, the decline decision's `signals` and the reader's `draft`),
+every per-question
 metric (`RowMetrics`) and a `failure` kind naming the first thing that went
 wrong. `to_dict` gives the JSON line (keys as they always were, e.g.
 ``"hit@4"`` and ``"set"``); `from_dict` reads it back, including rows written
@@ -138,6 +139,7 @@ class EvalRow(_Model):
     model: str = ""
     error: str = ""
     signals: dict[str, float] = Field(default_factory=dict)
+    draft: str = ""  # the answer the reader proposed before the decision (`Answer.draft`)
     metrics: RowMetrics = Field(default_factory=lambda: RowMetrics.model_validate({}))
     failure: str = ""
 

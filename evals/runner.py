@@ -211,6 +211,7 @@ def run_eval(questions: Sequence[Question], builder: Builder, run_dir: Path,
     finally:
         bar.close()
     subset = set().union(*only.values()) if only else set()
+    threshold = (meta or {}).get("decline_threshold")
     doc = RunSummary(**{
         **(meta or {}),
         **({"tag": tag} if tag else {}),
@@ -223,8 +224,9 @@ def run_eval(questions: Sequence[Question], builder: Builder, run_dir: Path,
         "setup": builder.info,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
-        "pipelines": summarize(rows),
-        "on_baseline_sample": summarize([r for r in rows if r.id in subset]) if subset else {},
+        "pipelines": summarize(rows, threshold),
+        "on_baseline_sample": (summarize([r for r in rows if r.id in subset], threshold)
+                               if subset else {}),
     })
     (run_dir / "summary.json").write_text(json.dumps(doc.to_dict(), indent=2) + "\n",
                                           encoding="utf-8")

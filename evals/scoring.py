@@ -112,6 +112,7 @@ def score_answer(
         model=getattr(answer, "model", "") if answer is not None else "",
         error=error,
         signals={k: float(v) for k, v in (getattr(answer, "signals", None) or {}).items()},
+        draft=(getattr(answer, "draft", "") or "") if answer is not None else "",
         metrics=metrics,
         failure=failure_kind(q.answerable, bool(correct), refused, bool(followed), error,
                              metrics.retrieved),

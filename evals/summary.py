@@ -161,8 +161,9 @@ def _rate(flags: Iterable[Any]) -> float | None:
     return sum(data) / len(data) if data else None
 
 
-def summarize_pipeline(rows: Sequence[EvalRow]) -> PipelineSummary:
-    """Summary of one pipeline's rows."""
+def summarize_pipeline(rows: Sequence[EvalRow],
+                       threshold: float | None = None) -> PipelineSummary:
+    """Summary of one pipeline's rows (`threshold`: the decline threshold the run used)."""
     ans = [r for r in rows if r.answerable]
     una = [r for r in rows if not r.answerable]
     answered = [r for r in ans if not r.refused and not r.error]
@@ -212,7 +213,7 @@ def summarize_pipeline(rows: Sequence[EvalRow]) -> PipelineSummary:
         by_corpus=breakdown(rows, lambda r: r.corpus),
         failures=failure_counts(rows),
         risk_coverage=[p.to_dict() for p in curve(with_conf)] if with_conf else [],
-        operating_point=used_point(rows).to_dict() if rows else None,
+        operating_point=used_point(rows, threshold).to_dict() if rows else None,
     )
 
 
@@ -242,10 +243,11 @@ def breakdown(rows: Sequence[EvalRow], key: Any) -> dict[str, Breakdown]:
     return out
 
 
-def summarize(rows: Sequence[EvalRow]) -> dict[str, PipelineSummary]:
+def summarize(rows: Sequence[EvalRow],
+              threshold: float | None = None) -> dict[str, PipelineSummary]:
     """One summary per pipeline name, in the order pipelines first appear."""
     names = list(dict.fromkeys(r.pipeline for r in rows))
-    return {name: summarize_pipeline([r for r in rows if r.pipeline == name])
+    return {name: summarize_pipeline([r for r in rows if r.pipeline == name], threshold)
             for name in names}
 
 

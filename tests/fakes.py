@@ -143,9 +143,7 @@ class NeverDeclines:
 class ScriptedConfidence:
     """Answers from a table ``question -> (text, refused, signals, draft)``; for decision tests.
 
-    `draft` is what it would have answered when it declines (``draft`` on the
-    `Answer`: the evaluation reads it with ``getattr``, so a pipeline that has no
-    draft still scores).
+    `draft` is what the reader proposed (kept on the `Answer` when it declines).
     """
 
     model_name = "fake-scripted-confidence"
@@ -159,14 +157,6 @@ class ScriptedConfidence:
     ) -> Iterator[str | Answer]:
         self.calls.append(question)
         text, refused, signals, draft = self.table[question]
-        answer = _DraftAnswer(text, [], refused, [], question, question, {"total": 0.0},
-                              "", self.model_name, dict(signals), draft=draft)
         yield text
-        yield answer
-
-
-@dataclass(frozen=True)
-class _DraftAnswer(Answer):
-    """An `Answer` that also carries the draft it would have given (``draft``)."""
-
-    draft: str = ""
+        yield Answer(text, [], refused, [], question, question, {"total": 0.0}, "",
+                     self.model_name, dict(signals), draft=draft)

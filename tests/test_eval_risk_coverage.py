@@ -97,6 +97,7 @@ def test_signals_reach_rows_summary_curve_and_report(tmp_path: Path) -> None:
     rows = load_rows(tmp_path / "run")
     assert all(r.confidence is not None for r in rows)
     assert all(r.metrics.draft_correct is r.answerable for r in rows)  # drafts were scored
+    assert all(r.draft for r in rows)  # and kept, declined ones too
     s = doc.pipelines["ours"]
     assert len(s.risk_coverage) == len(qs) + 1 and s.operating_point is not None
     written = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -106,3 +107,28 @@ def test_signals_reach_rows_summary_curve_and_report(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "risk_coverage.png").read_bytes()[:4] == b"\x89PNG"
     # the lead's use: choose a threshold from the logged rows alone
     assert at_threshold(rows, 0.0).answerable_right == 1.0
+
+
+def test_an_uncited_answer_is_never_shown_and_the_run_s_threshold_is_the_point_used() -> None:
+    uncited = _row(9, 0.99, True, True, refused=True)
+    uncited = uncited.model_copy(update={"signals": {"confidence": 0.99, "cited": 0.0}})
+    assert at_threshold([uncited], 0.0).answered == 0
+    assert used_point(ROWS, threshold=0.45).threshold == 0.45
+    baseline = [r.model_copy(update={"signals": {}}) for r in ROWS]
+    assert used_point(baseline, threshold=0.45).threshold is None  # no confidence, no threshold
+
+
+def test_the_fit_script_reads_rag_eval_rows(tmp_path: Path) -> None:
+    """`evals.fit_decision` takes `rag eval`'s rows.jsonl: article and draft judgement."""
+    from evals.fit_decision import load_rows as fit_rows
+
+    una = EvalRow(pipeline="ours", id="u", answerable=False, article="B.txt", corpus="c",
+                  signals={"confidence": 0.2}, metrics=RowMetrics(draft_correct=False))
+    ans = EvalRow(pipeline="ours", id="a", answerable=True, article="A.txt", corpus="c",
+                  signals={"confidence": 0.8}, draft="x",
+                  metrics=RowMetrics(draft_correct=True))
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r.to_dict()) for r in (una, ans)) + "\n")
+    got = fit_rows([path])
+    assert [(r.source, r.answerable, r.draft_right) for r in got] == [
+        ("B.txt", False, False), ("A.txt", True, True)]
