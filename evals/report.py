@@ -221,6 +221,9 @@ def write_report(run_dir: Path, rows: Sequence[EvalRow], doc: RunSummary) -> Pat
               "(evidence retrieved), wrongly answered (unanswerable); *other* = errors and "
               "injections.", "", *split_lines(pipes, "by_corpus", "corpus"), "",
               *split_lines(pipes, "by_set", "set"), ""]
+    if any(len(s.by_article) > 1 for s in pipes.values()):
+        lines += ["By article (the document a question is about; \"\" = not known):", "",
+                  *split_lines(pipes, "by_article", "article"), ""]
     lines += ["## Declining: risk–coverage", "",
               "Sorting the answers by `signals[\"confidence\"]` and answering only those at or "
               "above a threshold: accuracy of what is answered against the share answered. "

@@ -1,8 +1,8 @@
 """Aggregate scored rows (`evals.rows.EvalRow`) into one typed summary per pipeline.
 
 A `PipelineSummary` holds headline answer quality, refusals, retrieval,
-citations, injection, speed, breakdowns by question type, split, set and
-corpus (each with its split of wrong answers), failure counts and the
+citations, injection, speed, breakdowns by question type, split, set, corpus
+and article (each with its split of wrong answers), failure counts and the
 risk–coverage curve. A `RunSummary` is what ``summary.json`` holds: the run's
 options and machine, and the summaries by pipeline name. Rates are over the
 rows they make sense for (accuracy over answerable questions, refusal accuracy
@@ -117,6 +117,7 @@ class PipelineSummary(_Model):
     by_split: dict[str, Breakdown] = Field(default_factory=dict)
     by_set: dict[str, Breakdown] = Field(default_factory=dict)
     by_corpus: dict[str, Breakdown] = Field(default_factory=dict)
+    by_article: dict[str, Breakdown] = Field(default_factory=dict)
     failures: dict[str, int] = Field(default_factory=dict)
     # rows with signals["confidence"]: the curve (coverage rising) and where the run stood
     risk_coverage: list[dict[str, Any]] = Field(default_factory=list)
@@ -211,6 +212,7 @@ def summarize_pipeline(rows: Sequence[EvalRow],
         by_split=breakdown(rows, lambda r: r.split),
         by_set=breakdown(rows, lambda r: r.set_name),
         by_corpus=breakdown(rows, lambda r: r.corpus),
+        by_article=breakdown(rows, lambda r: r.article),
         failures=failure_counts(rows),
         risk_coverage=[p.to_dict() for p in curve(with_conf)] if with_conf else [],
         operating_point=used_point(rows, threshold).to_dict() if rows else None,

@@ -198,3 +198,21 @@ def test_the_issue_s_command_line_chooses_400_stratified_questions(
     got = Counter((q.article, q.answerable) for q in picked)
     for key, n in whole.items():
         assert abs(got[key] - 400 * n / 4415) < 1, key
+
+
+def test_a_run_on_an_external_set_reports_the_failure_split_by_article(bench: Path,
+                                                                      tmp_path: Path) -> None:
+    from evals.runner import CallableBuilder, run_eval
+    from tests.fakes import NeverDeclines
+
+    qs = load_questions([bench / "questions.jsonl"], corpus=bench / "corpus")
+    doc = run_eval(qs, CallableBuilder(["ours"], lambda c, s: {"ours": NeverDeclines(c)}),
+                   tmp_path / "run", progress=False, tag="fit")
+    s = doc.pipelines["ours"]
+    assert set(s.by_article) == {"Alpha.txt", "Beta.txt"}
+    beta = s.by_article["Beta.txt"]
+    assert (beta.n_unanswerable, beta.unanswerable_declined) == (3, 0)
+    assert beta.failures.get("answered_unanswerable") == 3
+    assert sum(s.failures.values()) == sum(b.n - b.right for b in s.by_article.values())
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| Beta.txt | ours |" in report and "tag `fit`" in report
