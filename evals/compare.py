@@ -56,6 +56,9 @@ def comparison_lines(a: RunSummary, b: RunSummary) -> list[str]:
                 va, vb = pa.metric(key).get(stat), pb.metric(key).get(stat)
                 lines.append(f"| {label} {stat} (s) | {fmt(va, False)} | {fmt(vb, False)} | "
                              f"{_delta(va, vb, False)} |")
+        for kind in dict.fromkeys([*pa.failures, *pb.failures]):
+            fa, fb = pa.failures.get(kind, 0), pb.failures.get(kind, 0)
+            lines.append(f"| wrong: {kind} (questions) | {fa} | {fb} | {fb - fa:+d} |")
     if not common:
         lines.append("The runs have no pipeline in common.")
     return lines

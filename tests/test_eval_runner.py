@@ -188,6 +188,7 @@ def test_cli_run_and_compare(tmp_path: Path, root: Path, monkeypatch: pytest.Mon
     assert cli.main(["--compare", str(run_a), str(run_b), "--out", str(out)]) == 0
     compared = (out / f"compare-{run_a.name}-vs-{run_b.name}.md").read_text()
     assert "## ours" in compared and "## baseline" in compared and "+0.0 pt" in compared
+    assert "| wrong: " in compared and "| +0 |" in compared
 
 
 def test_cli_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
