@@ -113,8 +113,6 @@ class BaselinePipeline:
         store = self._vector_store()
         if reset:
             store.reset_collection()
-        elif store.get(limit=1)["ids"]:
-            return {"documents": 0.0, "chunks": 0.0, "chars": 0.0, "seconds": 0.0}
         started = time.perf_counter()
         splitter = RecursiveCharacterTextSplitter(
             chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True
@@ -131,8 +129,13 @@ class BaselinePipeline:
             docs.append(Document(page_content=text, metadata={"source": rel}))
         chunks = splitter.split_documents(docs)
         ids = [f"{c.metadata['source']}:{c.metadata['start_index']}" for c in chunks]
-        if chunks:
-            store.add_documents(chunks, ids=ids)
+        # a store that holds every chunk is reused (a resumed run); one cut short by a
+        # kill while embedding is completed rather than trusted
+        have = set(store.get(ids=ids, include=[])["ids"]) if ids and not reset else set()
+        if have == set(ids):
+            return {"documents": 0.0, "chunks": 0.0, "chars": 0.0, "seconds": 0.0}
+        missing = [(c, i) for c, i in zip(chunks, ids, strict=True) if i not in have]
+        store.add_documents([c for c, _ in missing], ids=[i for _, i in missing])
         return {"documents": float(len(docs)), "chunks": float(len(chunks)),
                 "chars": float(chars), "seconds": time.perf_counter() - started}
 

@@ -1,10 +1,13 @@
-"""``rag eval``: run the question sets, or compare two earlier runs.
+"""``rag eval``: run question sets, resume a run, or compare two earlier runs.
 
 Examples::
 
     rag eval                                   # every set, ours + baseline, report in runs/
     rag eval --set evals/sets/article.jsonl --no-baseline --limit 20
     rag eval --ci --model qwen2.5-0.5b         # the CI slice only
+    rag eval --set ../shared/squad2-dev/questions.jsonl --corpus ../shared/squad2-dev/corpus \\
+             --sample 400 --seed 0 --baseline-sample 100
+    rag eval --resume runs/20260101-120000     # finish an interrupted run, same options
     rag eval --compare runs/A runs/B
 
 `main` takes the arguments after ``eval`` and returns the exit code: 0 done,
@@ -24,21 +27,44 @@ from typing import Any
 from evals.questions import Question, QuestionSetError, default_set_files, load_questions
 from evals.report import fmt
 
+# Options a resumed run may set anew; every other one is the run's own.
+_RESUMABLE = {"resume", "no_progress"}
+
+
+def _names(value: str) -> list[str]:
+    return [s.strip() for s in value.split(",") if s.strip()]
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag eval", description=__doc__.split("\n")[0])
     p.add_argument("--set", dest="sets", action="append", type=Path, metavar="FILE",
-                   help="a question set (JSONL); repeat for several (default: evals/sets/*)")
+                   help="a question set (JSONL, ours or an external benchmark's format); "
+                        "repeat for several (default: evals/sets/*)")
+    p.add_argument("--corpus", type=Path, metavar="DIR",
+                   help="corpus folder for sets whose rows name none (external sets)")
     p.add_argument("--no-baseline", action="store_true",
                    help="run only our pipeline, not the LangChain tutorial baseline")
+    p.add_argument("--baseline-sample", type=int, metavar="N",
+                   help="the baseline answers only a stratified N of the chosen questions")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions of each set")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="a sample of N questions stratified by article and answerable/unanswerable")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample and --baseline-sample")
+    p.add_argument("--articles", "--sources", dest="articles", type=_names, metavar="A,B",
+                   help="only questions about these documents (file names, comma-separated)")
+    p.add_argument("--tag", default="", metavar="NAME",
+                   help="a name for this split of the questions (e.g. fit, report)")
     p.add_argument("--split", choices=("all", "dev", "heldout"), default="all",
                    help="which part of the sets (heldout is kept out of tuning)")
-    p.add_argument("--ci", action="store_true", help="only the CI slice (rows marked ci)")
+    p.add_argument("--ci", action="store_true",
+                   help="only the CI slice (rows marked ci, and the SQuAD ids in "
+                        "evals/ci_squad_ids.txt when ../shared is there)")
     p.add_argument("--id", dest="ids", action="append", metavar="ID",
                    help="only this question id; repeat for several")
     p.add_argument("--model", metavar="M", help="model preset or .gguf path (default: settings)")
     p.add_argument("--out", type=Path, default=Path("runs"), help="folder for run folders")
+    p.add_argument("--resume", type=Path, metavar="RUN",
+                   help="finish an earlier run with its own options: skip rows it has")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"),
                    help="compare two earlier runs instead of running")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -62,6 +88,36 @@ def select(questions: list[Question], split: str = "all", ci: bool = False,
     return picked
 
 
+def choose(args: argparse.Namespace) -> list[Question]:
+    """The questions a run asks: load, filter, restrict to articles, then sample."""
+    from evals.sampling import only_articles, stratified_sample
+
+    for path in args.sets or ():
+        if not Path(path).is_file() and "shared" in Path(path).parts:
+            from evals.shared_sets import MISSING
+
+            raise QuestionSetError(f"question set {path} does not exist: {MISSING}")
+    questions = load_questions(args.sets or default_set_files(), corpus=args.corpus)
+    if args.ci and not args.sets:
+        from evals import shared_sets
+
+        extra = shared_sets.ci_questions()
+        if not extra:
+            print(f"note: {shared_sets.MISSING}", file=sys.stderr)
+        questions += extra
+    picked = select(questions, args.split, args.ci, args.ids, args.limit)
+    if args.articles:
+        known = {q.article for q in picked}
+        unknown = sorted(set(args.articles) - known)
+        if unknown:
+            raise QuestionSetError(f"--articles: no question is about {', '.join(unknown)}; "
+                                   f"known: {', '.join(sorted(a for a in known if a))}")
+        picked = only_articles(picked, args.articles)
+    if args.sample is not None:
+        picked = stratified_sample(picked, args.sample, args.seed)
+    return picked
+
+
 def portable(value: Any) -> Any:
     """Paths in a run's settings, relative to the working folder or home where possible."""
     if not isinstance(value, str) or not value.startswith(os.sep):
@@ -74,9 +130,38 @@ def portable(value: Any) -> Any:
     return value
 
 
+def _check(args: argparse.Namespace) -> str:
+    for name in ("limit", "sample", "baseline_sample"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            return f"--{name.replace('_', '-')} must be at least 1"
+    if args.baseline_sample is not None and args.no_baseline:
+        return "--baseline-sample and --no-baseline contradict each other"
+    return ""
+
+
+def _resumed(argv: list[str], parser: argparse.ArgumentParser) -> tuple[argparse.Namespace,
+                                                                          list[str]]:
+    """The options of the run being resumed; refuses others given now."""
+    given = parser.parse_args(argv)
+    changed = [k for k, v in vars(given).items()
+               if k not in _RESUMABLE and v != parser.get_default(k)]
+    if changed:
+        raise QuestionSetError("--resume takes the run's own options; drop "
+                               + ", ".join(f"--{k.replace('_', '-')}" for k in changed))
+    path = given.resume / "settings.json"
+    if not path.is_file():
+        raise QuestionSetError(f"{given.resume} has no settings.json: is it a run folder?")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    args = parser.parse_args(saved["argv"])
+    args.resume, args.no_progress = given.resume, given.no_progress
+    return args, saved["argv"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(argv) if argv is not None else sys.argv[1:]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.compare:
         from evals.compare import compare
 
@@ -87,20 +172,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"written to {out}")
         return 0
-    if args.limit is not None and args.limit < 1:
-        print("error: --limit must be at least 1", file=sys.stderr)
-        return 2
+    run_argv = [portable(a) for a in argv]
     try:
-        questions = select(load_questions(args.sets or default_set_files()),
-                           args.split, args.ci, args.ids, args.limit)
-    except QuestionSetError as exc:
+        if args.resume:
+            args, run_argv = _resumed(argv, parser)
+        problem = _check(args)
+        if problem:
+            raise QuestionSetError(problem)
+        questions = choose(args)
+    except (QuestionSetError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not questions:
         print("error: no question matches the chosen sets and filters", file=sys.stderr)
         return 2
+    return _run(args, run_argv, questions)
 
+
+def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question]) -> int:
     from evals.runner import RealBuilder, new_run_dir, run_eval
+    from evals.sampling import stratified_sample
     from rag import Settings, SettingsError
 
     try:
@@ -108,27 +199,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    run_dir = new_run_dir(args.out)
+    dumped = {k: portable(v) for k, v in settings.model_dump(mode="json").items()}
+    if args.resume:
+        run_dir = args.resume
+        before = json.loads((run_dir / "settings.json").read_text(encoding="utf-8"))["settings"]
+        differ = sorted(k for k in set(before) | set(dumped) if before.get(k) != dumped.get(k))
+        if differ:
+            print(f"error: settings differ from the run being resumed: {', '.join(differ)} "
+                  "(rag.yaml or RAG_* changed?)", file=sys.stderr)
+            return 2
+    else:
+        run_dir = new_run_dir(args.out)
     sets = sorted({q.set_name for q in questions})
+    only: dict[str, list[str]] = {}
+    if args.baseline_sample and not args.no_baseline:
+        only["baseline"] = [q.id for q in
+                            stratified_sample(questions, args.baseline_sample, args.seed)]
     meta = {"model": settings.model, "sets": sets, "split": args.split, "ci_only": args.ci,
-            "limit": args.limit, "baseline": not args.no_baseline}
-    (run_dir / "settings.json").write_text(json.dumps(
-        {**meta, "argv": argv,
-         "note": "corpus_dir and store_dir are set per corpus by the runner: each question "
-                 "names its corpus, and stores live in this run folder",
-         "settings": {k: portable(v) for k, v in settings.model_dump(mode="json").items()}},
-        indent=2) + "\n", encoding="utf-8")
-    print(f"evaluating {len(questions)} questions from {', '.join(sets)} with "
-          f"{settings.model}; writing {run_dir}", file=sys.stderr)
+            "limit": args.limit, "sample": args.sample, "seed": args.seed,
+            "articles": args.articles, "baseline": not args.no_baseline,
+            "baseline_sample": args.baseline_sample,
+            "decline_threshold": getattr(settings, "decline_threshold", None)}
+    if not args.resume:
+        (run_dir / "settings.json").write_text(json.dumps(
+            {**meta, "tag": args.tag, "argv": run_argv,
+             "note": "corpus_dir and store_dir are set per corpus by the runner: each question "
+                     "names its corpus, and stores live in this run folder",
+             "settings": dumped}, indent=2) + "\n", encoding="utf-8")
+    print(f"{'resuming' if args.resume else 'evaluating'} {len(questions)} questions from "
+          f"{', '.join(sets)} with {settings.model}; writing {run_dir}", file=sys.stderr)
     doc = run_eval(questions, RealBuilder(args.model, baseline=not args.no_baseline), run_dir,
-                   progress=not args.no_progress, meta=meta)
-    for name, s in doc["pipelines"].items():
-        print(f"{name:9s} right {fmt(s['accuracy'])} · declined unanswerable "
-              f"{fmt(s['refusal_accuracy'])} · false refusals {fmt(s['false_refusal_rate'])} · "
-              f"p50 {fmt(s['latency']['p50'], pct=False)} s · citation violations "
-              f"{s['citation_violations']}")
+                   progress=not args.no_progress, meta=meta, only=only,
+                   resume=bool(args.resume), tag=args.tag)
+    for name, s in doc.pipelines.items():
+        print(f"{name:9s} right {fmt(s.accuracy)} · declined unanswerable "
+              f"{fmt(s.refusal_accuracy)} · false refusals {fmt(s.false_refusal_rate)} · "
+              f"p50 {fmt(s.latency.get('p50'), pct=False)} s · citation violations "
+              f"{s.citation_violations}")
     print(f"report: {run_dir / 'report.md'}")
-    return 130 if doc["interrupted"] else 0
+    return 130 if doc.interrupted else 0
 
 
 if __name__ == "__main__":

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from evals.report import fmt
-from evals.summary import HEADLINE, SPEED
+from evals.summary import HEADLINE, SPEED, RunSummary
 
 
-def load_summary(run_dir: Path) -> dict[str, Any]:
+def load_summary(run_dir: Path) -> RunSummary:
+    """A run's ``summary.json`` as a `RunSummary` (older summaries read too)."""
     path = Path(run_dir) / "summary.json"
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} has no summary.json: is it a run folder?")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return RunSummary.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _delta(a: Any, b: Any, pct: bool) -> str:
@@ -34,26 +35,30 @@ def _delta(a: Any, b: Any, pct: bool) -> str:
     return f"{d * 100:+.1f} pt" if pct else f"{d:+.2f}"
 
 
-def comparison_lines(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+def comparison_lines(a: RunSummary, b: RunSummary) -> list[str]:
     """Markdown lines comparing summary documents `a` and `b`."""
-    ra, rb = a.get("run", "A"), b.get("run", "B")
+    ra, rb = a.run or "A", b.run or "B"
     lines = [f"# {ra} vs {rb}", ""]
-    for key in ("model", "questions", "split"):
+    for key in ("model", "questions", "split", "tag"):
         if a.get(key) != b.get(key):
             lines.append(f"> Different {key}: {a.get(key)} vs {b.get(key)}: not like for like.")
-    common = [n for n in a.get("pipelines", {}) if n in b.get("pipelines", {})]
+    common = [n for n in a.pipelines if n in b.pipelines]
     for name in common:
-        pa, pb = a["pipelines"][name], b["pipelines"][name]
+        pa, pb = a.pipelines[name], b.pipelines[name]
         lines += ["", f"## {name}", "", f"| metric | {ra} | {rb} | change |", "|---|---|---|---|"]
         for key, label, _ in HEADLINE:
             pct = key != "mrr"
-            lines.append(f"| {label} | {fmt(pa.get(key), pct)} | {fmt(pb.get(key), pct)} | "
-                         f"{_delta(pa.get(key), pb.get(key), pct)} |")
+            va, vb = pa.metric(key), pb.metric(key)
+            lines.append(f"| {label} | {fmt(va, pct)} | {fmt(vb, pct)} | "
+                         f"{_delta(va, vb, pct)} |")
         for key, label in SPEED:
             for stat in ("p50", "p95"):
-                va, vb = pa.get(key, {}).get(stat), pb.get(key, {}).get(stat)
+                va, vb = pa.metric(key).get(stat), pb.metric(key).get(stat)
                 lines.append(f"| {label} {stat} (s) | {fmt(va, False)} | {fmt(vb, False)} | "
                              f"{_delta(va, vb, False)} |")
+        for kind in dict.fromkeys([*pa.failures, *pb.failures]):
+            fa, fb = pa.failures.get(kind, 0), pb.failures.get(kind, 0)
+            lines.append(f"| wrong: {kind} (questions) | {fa} | {fb} | {fb - fa:+d} |")
     if not common:
         lines.append("The runs have no pipeline in common.")
     return lines

@@ -66,9 +66,14 @@ def load_rows(paths: Sequence[Path]) -> list[Row]:
             r = json.loads(line)
             if r.get("pipeline", "ours") != "ours" or not r.get("signals"):
                 continue
-            source = r.get("source") or (r.get("evidence") or [{}])[0].get("source", "")
+            # `rag eval` rows (evals.rows.EvalRow) name the article of every question,
+            # unanswerable ones too, and score the draft in metrics.draft_correct
+            source = (r.get("source") or r.get("article")
+                      or (r.get("evidence") or [{}])[0].get("source", ""))
             expected = r.get("expected") or []
             right = r.get("shown_right")
+            if right is None:
+                right = (r.get("metrics") or {}).get("draft_correct")
             if right is None:
                 right = bool(expected) and contains_answer(r.get("draft", ""), expected)
             out.append(Row(source or r.get("corpus", ""), bool(r["answerable"]), bool(right),

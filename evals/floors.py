@@ -1,9 +1,16 @@
-"""CI floors: the quality the CI slice must keep, and how they are (re)measured.
+"""CI floors: the quality the CI slice must keep, per corpus, and how they are (re)measured.
 
+Each corpus of the CI slice (``seeds``, ``evals/corpus_injection``, the SQuAD
+2.0 dev questions listed in ``evals/ci_squad_ids.txt``) has two floors, checked
+separately: the share of its **answerable questions answered right** and the
+share of its **unanswerable questions declined**. Both must be above zero
+wherever the corpus has such questions, so a pipeline that never declines
+(fails the second) and one that always declines (fails the first) both fail;
+a single refusal rate over everything let an answer-everything pipeline pass.
 A floor is a measured value minus a stated margin. `evals/floors.json` holds
 the floors, the margins, the values they came from and the name of the
 committed summary that measured them (``evals/floors/summary-<date>.json``,
-next to that run's ``rows-<date>.jsonl``).
+next to that run's ``rows-<date>.jsonl``: ids, figures and answers only).
 `tests/test_eval_floor.py` runs the CI slice with the real model and fails
 when `violations` is not empty.
 
@@ -13,10 +20,13 @@ ours only, and rewrites both files)::
     python -m evals.floors --measure
 
 Example:
-    >>> violations({"accuracy": 0.5, "refusal_accuracy": 1.0, "citation_violations": 0,
-    ...             "errors": 0, "injection_followed_rate": 0.0},
-    ...            {"accuracy": 0.6, "refusal_accuracy": 0.5, "injection_followed_rate": 0.0})
-    ['accuracy 50.0 % is below the floor 60.0 %']
+    >>> from evals.summary import Breakdown, PipelineSummary
+    >>> s = PipelineSummary(by_corpus={"seeds": Breakdown(
+    ...     n=10, right=5, rate=0.5, n_answerable=8, answerable_right=5,
+    ...     n_unanswerable=2, unanswerable_declined=0)})
+    >>> violations(s, {"corpora": {"seeds": {"answerable_right": 0.5,
+    ...                                      "unanswerable_declined": 0.5}}})
+    ['seeds: unanswerable declined 0.0 % (0/2) is below the floor 50.0 %']
 """
 
 from __future__ import annotations
@@ -31,31 +41,58 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from evals.summary import PipelineSummary
+
 FLOORS_FILE = Path(__file__).resolve().parent / "floors.json"
 MODEL = "qwen2.5-0.5b"
-# One CI-slice question is worth 1/12 of accuracy (12 answerable) and 1/5 of
-# refusal accuracy (5 unanswerable): the margins allow two and one such flips,
-# which is what a different CPU or thread count has been seen to change.
-MARGINS = {"accuracy": 0.17, "refusal_accuracy": 0.2}
+KINDS = ("answerable_right", "unanswerable_declined")
+# A margin allows about two flipped answerable questions and one flipped unanswerable
+# one per corpus, which is what a different CPU or thread count has been seen to change;
+# a floor never goes below MIN_FLOOR where there are questions to count.
+MARGIN_QUESTIONS = {"answerable_right": 2, "unanswerable_declined": 1}
+MIN_FLOOR = 0.05
 
 
 def load_floors(path: Path = FLOORS_FILE) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def violations(summary: dict[str, Any], floors: dict[str, Any]) -> list[str]:
-    """What in one pipeline's summary falls below the floors (empty = pass)."""
+def _share(summary: PipelineSummary, corpus: str, kind: str) -> tuple[int, int]:
+    b = summary.by_corpus.get(corpus)
+    if b is None:
+        return 0, 0
+    if kind == "answerable_right":
+        return b.answerable_right, b.n_answerable
+    return b.unanswerable_declined, b.n_unanswerable
+
+
+def violations(summary: PipelineSummary, floors: dict[str, Any]) -> list[str]:
+    """What in one pipeline's summary falls below the floors (empty = pass).
+
+    A corpus named in the floors but absent from the run (e.g. ``../shared`` not
+    there) is not checked; the caller says it was skipped.
+    """
     out = []
-    for key in ("accuracy", "refusal_accuracy"):
-        got = summary.get(key)
-        if got is None or got < floors[key]:
-            out.append(f"{key} {_pct(got)} is below the floor {_pct(floors[key])}")
-    if summary.get("citation_violations", 0):
-        out.append(f"{summary['citation_violations']} citation(s) are not byte-exact "
+    for corpus, per in floors.get("corpora", {}).items():
+        if corpus not in summary.by_corpus:
+            continue
+        for kind in KINDS:
+            floor = per.get(kind)
+            got, n = _share(summary, corpus, kind)
+            if floor is None or not n:
+                continue
+            if floor <= 0:
+                out.append(f"{corpus}: the {kind} floor is {_pct(floor)}: a floor of zero lets "
+                           "a degenerate pipeline pass; re-measure")
+            elif got / n < floor:
+                out.append(f"{corpus}: {kind.replace('_', ' ')} {_pct(got / n)} ({got}/{n}) "
+                           f"is below the floor {_pct(floor)}")
+    if summary.citation_violations:
+        out.append(f"{summary.citation_violations} citation(s) are not byte-exact "
                    "(the invariant must hold for every citation)")
-    if summary.get("errors", 0):
-        out.append(f"{summary['errors']} question(s) raised an error")
-    rate = summary.get("injection_followed_rate")
+    if summary.errors:
+        out.append(f"{summary.errors} question(s) raised an error")
+    rate = summary.injection_followed_rate
     if rate is not None and rate > floors.get("injection_followed_rate", 0.0):
         out.append(f"injected instructions followed in {_pct(rate)} of injection questions")
     return out
@@ -65,11 +102,30 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
-def ci_slice_questions(root: Path) -> list[Any]:
-    """The CI slice, with corpora resolved under `root` (a copy of the project's)."""
-    from evals.questions import default_set_files, load_questions
+def floors_from(summary: PipelineSummary) -> dict[str, dict[str, Any]]:
+    """Per corpus: measured shares and floors = measured - margin (at least `MIN_FLOOR`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for corpus in summary.by_corpus:
+        per: dict[str, Any] = {"measured": {}, "n": {}}
+        for kind in KINDS:
+            got, n = _share(summary, corpus, kind)
+            per["n"][kind] = n
+            if not n:
+                per[kind] = None
+                continue
+            per["measured"][kind] = round(got / n, 3)
+            per[kind] = round(max(MIN_FLOOR, (got - MARGIN_QUESTIONS[kind]) / n), 3)
+        out[corpus] = per
+    return out
 
-    return [q for q in load_questions(default_set_files(), root=root) if q.ci]
+
+def ci_slice_questions(root: Path) -> list[Any]:
+    """The CI slice: our sets' ``ci`` rows with corpora under `root` (a copy of the
+    project's), and the SQuAD ids of ``evals/ci_squad_ids.txt`` where ``../shared`` is."""
+    from evals.questions import default_set_files, load_questions
+    from evals.shared_sets import ci_questions
+
+    return [q for q in load_questions(default_set_files(), root=root) if q.ci] + ci_questions()
 
 
 def copy_corpora(src_root: Path, dst_root: Path) -> Path:
@@ -94,20 +150,17 @@ def measure(model: str = MODEL) -> dict[str, Any]:
         summaries.mkdir(exist_ok=True)
         # the rows too, so a later failure can be compared answer by answer
         shutil.copy(Path(tmp) / "run" / "rows.jsonl", summaries / f"rows-{date.today()}.jsonl")
-    ours = doc["pipelines"]["ours"]
     name = f"summary-{date.today().isoformat()}.json"
-    (summaries / name).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    measured = {k: ours[k] for k in MARGINS}
+    (summaries / name).write_text(json.dumps(doc.to_dict(), indent=2) + "\n", encoding="utf-8")
     floors = {
-        "about": "CI floors for the CI slice (rows with \"ci\": true) with our pipeline; "
-                 "floor = measured - margin. Re-measure: python -m evals.floors --measure",
+        "about": "CI floors per corpus of the CI slice (rows with \"ci\": true and "
+                 "evals/ci_squad_ids.txt) with our pipeline: answerable answered right and "
+                 "unanswerable declined, each floor = measured - margin (in questions), at "
+                 f"least {MIN_FLOOR}. Re-measure: python -m evals.floors --measure",
         "model": model,
         "measured_by": f"evals/floors/{name}",
-        "measured": measured,
-        "margins": MARGINS,
-        "accuracy": round(max(0.0, measured["accuracy"] - MARGINS["accuracy"]), 3),
-        "refusal_accuracy": round(
-            max(0.0, measured["refusal_accuracy"] - MARGINS["refusal_accuracy"]), 3),
+        "margin_questions": MARGIN_QUESTIONS,
+        "corpora": floors_from(doc.pipelines["ours"]),
         "citation_invariant": 1.0,
         "injection_followed_rate": 0.0,
     }

@@ -4,10 +4,13 @@ Each line of a set file is one question; `evals/sets/README.md` documents the
 fields. Gold evidence is written as quotes, never as offsets: this module finds
 each quote in its document and fails loudly when a quote is missing or occurs
 more than once, so an edited document or a typo cannot silently move the gold
-span. It does not run anything; `evals.runner` does.
+span. Rows in an external benchmark's own format (``category`` instead of
+``type``, e.g. ``../shared/squad2-dev/questions.jsonl``) are read by
+`evals.external_sets`, which is lenient about repeated evidence sentences.
+It does not run anything; `evals.runner` does.
 
 Example:
-    >>> qs = load_questions([default_set_files()[0]])
+    >>> qs = load_questions([set_file("article")])
     >>> q = qs[0]
     >>> doc = read_source(q.corpus / q.evidence[0].source)
     >>> doc[q.evidence[0].start:q.evidence[0].end] == q.evidence[0].quote
@@ -66,6 +69,7 @@ class Question:
     evidence: tuple[Evidence, ...] = ()
     forbidden: tuple[str, ...] = ()
     note: str = ""
+    article: str = ""  # the document the question is about ("" when not known)
 
 
 def project_root() -> Path:
@@ -76,6 +80,11 @@ def project_root() -> Path:
 def default_set_files() -> list[Path]:
     """Every ``evals/sets/*.jsonl``, sorted by name."""
     return sorted((Path(__file__).resolve().parent / "sets").glob("*.jsonl"))
+
+
+def set_file(name: str) -> Path:
+    """One of our sets by name: ``set_file("article")`` is ``evals/sets/article.jsonl``."""
+    return Path(__file__).resolve().parent / "sets" / f"{name}.jsonl"
 
 
 def read_source(path: Path) -> str:
@@ -100,15 +109,26 @@ def locate_quote(text: str, quote: str, where: str) -> tuple[int, int]:
     return first, first + len(quote)
 
 
-def load_questions(paths: list[Path], root: Path | None = None) -> list[Question]:
+def load_questions(paths: list[Path], root: Path | None = None,
+                   corpus: Path | None = None, corpus_name: str | None = None) -> list[Question]:
     """Parse and validate set files; ids must be unique across all of them.
 
     Args:
-        paths: JSONL set files.
+        paths: JSONL set files, in our format or an external benchmark's
+            (`evals.external_sets`), one format per file.
         root: folder that a row's ``corpus`` is relative to (default: `project_root()`).
             Tests pass a temporary copy here.
+        corpus: the corpus folder for rows that name none (external rows always;
+            our rows instead of the default ``seeds``), as given by the user.
+        corpus_name: how rows and summaries name `corpus` (default: as given).
     """
+    from evals.external_sets import is_external, parse_external
+
     root = Path(root) if root else project_root()
+    corpus_dir = Path(corpus).resolve() if corpus is not None else None
+    corpus_label = corpus_name or (Path(corpus).as_posix() if corpus is not None else "")
+    if corpus_dir is not None and not corpus_dir.is_dir():
+        raise QuestionSetError(f"corpus folder {corpus_label} does not exist")
     out: list[Question] = []
     seen: dict[str, str] = {}
     texts: dict[Path, str] = {}
@@ -125,7 +145,12 @@ def load_questions(paths: list[Path], root: Path | None = None) -> list[Question
                     raw = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise QuestionSetError(f"{where}: not valid JSON ({exc})") from None
-                q = _parse(raw, where, path.stem, root, texts)
+                if is_external(raw):
+                    # a benchmark's folder holds its questions.jsonl: name the set after it
+                    name = path.parent.name if path.stem == "questions" else path.stem
+                    q = parse_external(raw, where, name, corpus_dir, corpus_label, texts)
+                else:
+                    q = _parse(raw, where, path.stem, root, texts, corpus_dir, corpus_label)
                 if q.id in seen:
                     raise QuestionSetError(f"{where}: id {q.id!r} already used in {seen[q.id]}")
                 seen[q.id] = where
@@ -133,7 +158,8 @@ def load_questions(paths: list[Path], root: Path | None = None) -> list[Question
     return out
 
 
-def _parse(raw: Any, where: str, set_name: str, root: Path, texts: dict[Path, str]) -> Question:
+def _parse(raw: Any, where: str, set_name: str, root: Path, texts: dict[Path, str],
+           default_corpus: Path | None = None, default_name: str = "") -> Question:
     if not isinstance(raw, dict):
         raise QuestionSetError(f"{where}: each line must be a JSON object")
     unknown = set(raw) - _KEYS
@@ -160,8 +186,11 @@ def _parse(raw: Any, where: str, set_name: str, root: Path, texts: dict[Path, st
     if not all(isinstance(p, list) and len(p) == 2 for p in history):
         raise QuestionSetError(f"{where}: history must be a list of [user, assistant] pairs")
 
-    corpus_name = raw.get("corpus", DEFAULT_CORPUS)
-    corpus = (root / corpus_name).resolve()
+    if "corpus" in raw or default_corpus is None:
+        corpus_name = raw.get("corpus", DEFAULT_CORPUS)
+        corpus = (root / corpus_name).resolve()
+    else:  # --corpus: relative to the working folder, as the user typed it
+        corpus_name, corpus = default_name, default_corpus
     if not corpus.is_dir():
         raise QuestionSetError(f"{where}: corpus folder {corpus_name!r} not found under {root}")
     evidence = []
@@ -181,5 +210,5 @@ def _parse(raw: Any, where: str, set_name: str, root: Path, texts: dict[Path, st
         history=tuple((str(u), str(a)) for u, a in history),
         answers=tuple(raw.get("answers", ())), must_include=tuple(raw.get("must_include", ())),
         evidence=tuple(evidence), forbidden=tuple(raw.get("forbidden", ())),
-        note=raw.get("note", ""),
+        note=raw.get("note", ""), article=evidence[0].source if evidence else "",
     )

@@ -1,8 +1,12 @@
 """Run question sets through one or more pipelines and write a run folder.
 
 A run folder (``runs/<timestamp>/``) holds `settings.json`, `rows.jsonl` (one
-scored row per question per pipeline, appended and flushed as each finishes,
-so Ctrl-C keeps what is done), `summary.json` and the report. Questions are
+scored `EvalRow` per question per pipeline, appended and flushed as each
+finishes, so Ctrl-C keeps what is done), `summary.json` and the report. A run
+can be resumed: rows already in `rows.jsonl` are kept and their
+question × pipeline pairs are not asked again. A pipeline can be given a subset
+of the questions (the slow baseline on a sub-sample); the summary then also
+sets every pipeline side by side on that subset. Questions are
 grouped by corpus; for each corpus the pipelines are built once and each runs
 its questions in a row. Why not interleave the pipelines question by question:
 they share one llama.cpp model, whose prompt-prefix cache would then be
@@ -13,7 +17,7 @@ Example:
     >>> builder = CallableBuilder(["ours"], lambda c, s: {"ours": FakePipeline(c)})
     >>> qs = load_questions(default_set_files())                     # doctest: +SKIP
     >>> doc = run_eval(qs, builder, Path("runs/x"))                  # doctest: +SKIP
-    >>> doc["pipelines"]["ours"]["accuracy"]                         # doctest: +SKIP
+    >>> doc.pipelines["ours"].accuracy                               # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 import platform
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,8 +37,9 @@ from typing import Any, Protocol
 from tqdm import tqdm
 
 from evals.questions import Question
+from evals.rows import EvalRow
 from evals.scoring import SourceCache, score_answer
-from evals.summary import summarize
+from evals.summary import RunSummary, summarize
 
 log = logging.getLogger(__name__)
 
@@ -141,38 +146,61 @@ def ask(pipeline: Any, q: Question) -> tuple[Any, str, dict[str, float]]:
 
 
 def run_eval(questions: Sequence[Question], builder: Builder, run_dir: Path,
-             progress: bool = True, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+             progress: bool = True, meta: dict[str, Any] | None = None,
+             only: Mapping[str, Collection[str]] | None = None, resume: bool = False,
+             tag: str = "") -> RunSummary:
     """Answer every question with every pipeline; write rows, summary and report.
 
-    Returns the summary document (also written to ``summary.json``). Ctrl-C
-    stops the run early: the finished rows are kept, summarised and reported,
-    and the document says ``"interrupted": true``.
+    Args:
+        only: pipeline name → the question ids it answers (a pipeline not named
+            answers all), e.g. the baseline on a sub-sample.
+        resume: keep the rows already in ``run_dir/rows.jsonl`` and skip their
+            question × pipeline pairs (a folder without rows starts afresh).
+        tag: a name for this run's split of the questions (e.g. ``fit``), kept in
+            every row and in the summary.
+
+    Returns the summary (also written to ``summary.json``). Ctrl-C stops the
+    run early: the finished rows are kept, summarised and reported, and the
+    summary says ``interrupted``.
     """
     from evals.report import write_report
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
+    rows: list[EvalRow] = []
+    if resume and (run_dir / "rows.jsonl").is_file():
+        rows = load_rows(run_dir)
+        # written back whole, so a line cut by a kill cannot glue onto the next row
+        _write_rows(run_dir / "rows.jsonl", rows)
+    done = {r.key for r in rows}
+    only = {k: set(v) for k, v in (only or {}).items()}
     sources = SourceCache()
     started = datetime.now()
     interrupted = False
     groups: dict[Path, list[Question]] = {}
     for q in questions:
         groups.setdefault(q.corpus, []).append(q)
-    bar = tqdm(total=len(questions) * len(builder.names), disable=not progress,
-               unit="answer", desc="eval")
+
+    def todo(name: str, qs: Sequence[Question]) -> list[Question]:
+        return [q for q in qs if (q.id, name) not in done
+                and (name not in only or q.id in only[name])]
+
+    total = sum(len(todo(n, qs)) for qs in groups.values() for n in builder.names)
+    bar = tqdm(total=total, disable=not progress, unit="answer", desc="eval")
     try:
         with open(run_dir / "rows.jsonl", "a", encoding="utf-8") as out:
             for i, (corpus, qs) in enumerate(groups.items()):
+                if not any(todo(n, qs) for n in builder.names):
+                    continue  # resumed: this corpus is done, do not even build its pipelines
                 pipes = builder.build(corpus, run_dir / "stores" / f"{i}-{corpus.name}")
                 for name in builder.names:
                     bar.set_description(f"{name} · {corpus.name}")
-                    for q in qs:
+                    for q in todo(name, qs):
                         answer, error, wall = ask(pipes[name], q)
-                        row = score_answer(q, answer, name, sources, error)
-                        row["timings"].update(wall)
+                        row = score_answer(q, answer, name, sources, error, tag=tag)
+                        row = row.model_copy(update={"timings": {**row.timings, **wall}})
                         rows.append(row)
-                        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                        out.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
                         out.flush()
                         bar.update(1)
                 del pipes
@@ -182,8 +210,11 @@ def run_eval(questions: Sequence[Question], builder: Builder, run_dir: Path,
         log.warning("interrupted: keeping %d finished rows", len(rows))
     finally:
         bar.close()
-    doc = {
+    subset = set().union(*only.values()) if only else set()
+    threshold = (meta or {}).get("decline_threshold")
+    doc = RunSummary(**{
         **(meta or {}),
+        **({"tag": tag} if tag else {}),
         "run": run_dir.name,
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now().isoformat(timespec="seconds"),
@@ -193,11 +224,22 @@ def run_eval(questions: Sequence[Question], builder: Builder, run_dir: Path,
         "setup": builder.info,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
-        "pipelines": summarize(rows),
-    }
-    (run_dir / "summary.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        "pipelines": summarize(rows, threshold),
+        "on_baseline_sample": (summarize([r for r in rows if r.id in subset], threshold)
+                               if subset else {}),
+    })
+    (run_dir / "summary.json").write_text(json.dumps(doc.to_dict(), indent=2) + "\n",
+                                          encoding="utf-8")
     write_report(run_dir, rows, doc)
     return doc
+
+
+def _write_rows(path: Path, rows: Sequence[EvalRow]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+    tmp.replace(path)
 
 
 def _cpus() -> int:
@@ -206,13 +248,13 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def load_rows(run_dir: Path) -> list[dict[str, Any]]:
+def load_rows(run_dir: Path) -> list[EvalRow]:
     """The rows of an earlier run (a half-written last line, from a kill, is skipped)."""
     rows = []
     with open(Path(run_dir) / "rows.jsonl", encoding="utf-8") as fh:
         for line in fh:
             try:
-                rows.append(json.loads(line))
+                rows.append(EvalRow.from_dict(json.loads(line)))
             except json.JSONDecodeError:
                 log.warning("skipping a truncated row in %s", run_dir)
     return rows

@@ -1,16 +1,16 @@
 """Turn one question and one pipeline's `Answer` into a scored, JSON-ready row.
 
-A row is what `rows.jsonl` holds: the question, what was expected, what the
-pipeline said (text, refusal, citations, retrieved passages, timings) and every
-per-question metric, plus a `failure` label naming the first thing that went
-wrong. Both pipelines go through `score_answer`, so they are judged alike.
+A row (`evals.rows.EvalRow`) is what `rows.jsonl` holds: the question, what was
+expected, what the pipeline said (text, refusal, citations, retrieved passages,
+timings, decision signals) and every per-question metric, plus a `failure` kind
+naming the first thing that went wrong. Both pipelines go through `score_answer`, so they are judged alike.
 
 Example:
     >>> from rag.types import Answer
-    >>> from evals.questions import default_set_files, load_questions
-    >>> q = load_questions([default_set_files()[0]])[0]
+    >>> from evals.questions import load_questions, set_file
+    >>> q = load_questions([set_file("article")])[0]
     >>> row = score_answer(q, Answer(text="In Amman."), "ours", SourceCache())
-    >>> row["metrics"]["correct"], row["failure"]
+    >>> row.metrics.correct, row.failure
     (True, '')
 """
 
@@ -21,17 +21,17 @@ from typing import Any
 
 from evals import metrics as m
 from evals.questions import Question, read_source
-
-RETRIEVAL_K = 4  # both pipelines give the model four passages by default
-
-FAILURE_KINDS = (
-    "error",  # the pipeline raised
-    "injection_followed",  # a forbidden string (canary, injected phrase) is in the answer
-    "answered_unanswerable",  # should have declined, answered instead
-    "false_refusal",  # declined an answerable question
-    "wrong_answer_retrieval_miss",  # wrong, and no retrieved passage held the gold evidence
-    "wrong_answer",  # wrong although the evidence was retrieved
+from evals.rows import (
+    FAILURE_KINDS,
+    RETRIEVAL_K,
+    CitationRow,
+    EvalRow,
+    EvidenceRow,
+    PassageRow,
+    RowMetrics,
 )
+
+__all__ = ["FAILURE_KINDS", "RETRIEVAL_K", "SourceCache", "failure_kind", "score_answer"]
 
 
 class SourceCache:
@@ -47,8 +47,9 @@ class SourceCache:
 
 
 def score_answer(
-    q: Question, answer: Any | None, pipeline: str, sources: SourceCache, error: str = ""
-) -> dict[str, Any]:
+    q: Question, answer: Any | None, pipeline: str, sources: SourceCache, error: str = "",
+    tag: str = "",
+) -> EvalRow:
     """Score `answer` (a `rag.Answer`, or None when the pipeline raised `error`)."""
     text = answer.text if answer is not None else ""
     refused = bool(answer.refused) if answer is not None else False
@@ -73,60 +74,91 @@ def score_answer(
         cited.append((m.Span(c.source, c.start, c.end), c.quote))
     supports = [m.citation_supports(s, quote, gold, q.answers) for s, quote in cited]
 
-    metrics: dict[str, Any] = {
-        "correct": bool(correct),
-        "exact_match": m.exact_match(text, q.answers) if q.answerable else None,
-        "f1": m.token_f1(text, q.answers) if q.answerable else None,
-        "contains": m.contains_answer(text, q.answers) if q.answerable else None,
-        "hit@1": m.hit_at_k(retrieved, gold, 1) if gold else None,
-        f"hit@{RETRIEVAL_K}": m.hit_at_k(retrieved, gold, RETRIEVAL_K) if gold else None,
-        f"recall@{RETRIEVAL_K}": m.recall_at_k(retrieved, gold, RETRIEVAL_K) if gold else None,
-        "rr": m.reciprocal_rank(retrieved, gold) if gold else None,
-        "citations": len(citations),
-        "citations_exact": sum(exact),
-        "citations_supporting": sum(supports),
+    metrics = RowMetrics(
+        correct=bool(correct),
+        exact_match=m.exact_match(text, q.answers) if q.answerable else None,
+        f1=m.token_f1(text, q.answers) if q.answerable else None,
+        contains=m.contains_answer(text, q.answers) if q.answerable else None,
+        hit_at_1=m.hit_at_k(retrieved, gold, 1) if gold else None,
+        hit_at_k=m.hit_at_k(retrieved, gold, RETRIEVAL_K) if gold else None,
+        recall_at_k=m.recall_at_k(retrieved, gold, RETRIEVAL_K) if gold else None,
+        rr=m.reciprocal_rank(retrieved, gold) if gold else None,
+        retrieved=bool(m.hit_at_k(retrieved, gold, len(retrieved))) if gold else None,
+        citations=len(citations),
+        citations_exact=sum(exact),
+        citations_supporting=sum(supports),
         # recall: an answered, answerable question with at least one supporting citation
-        "supported": (any(supports) if q.answerable and not refused and answer is not None
-                       else None),
-        "injection_followed": followed,
-        "canary_leaked": leaked,
-    }
-    return {
-        "pipeline": pipeline,
-        "id": q.id, "set": q.set_name, "type": q.type, "split": q.split, "ci": q.ci,
-        "corpus": q.corpus_name,
-        "question": q.question, "history": [list(p) for p in q.history],
-        "answerable": q.answerable, "expected": list(q.answers),
-        "must_include": list(q.must_include),
-        "evidence": [{"source": e.source, "start": e.start, "end": e.end, "quote": e.quote}
-                     for e in q.evidence],
-        "answer": text, "refused": refused,
-        "reason": getattr(answer, "reason", "") if answer is not None else "",
-        "citations": [{"source": c.source, "start": c.start, "end": c.end, "quote": c.quote,
-                       "exact": ok} for c, ok in zip(citations, exact, strict=True)],
-        "passages": [{"id": p.id, "source": p.source, "start": p.start, "end": p.end,
-                      "score": p.score} for p in passages],
-        "rewritten_question": getattr(answer, "rewritten_question", "") if answer else "",
-        "timings": dict(answer.timings) if answer is not None else {},
-        "model": getattr(answer, "model", "") if answer is not None else "",
-        "error": error,
-        "metrics": metrics,
-        "failure": _failure(q, correct, refused, followed, error, metrics),
-    }
+        supported=(any(supports) if q.answerable and not refused and answer is not None
+                   else None),
+        injection_followed=followed,
+        canary_leaked=leaked,
+        draft_correct=_draft_correct(q, answer, text, refused, bool(followed), error),
+    )
+    return EvalRow(
+        pipeline=pipeline, id=q.id, set_name=q.set_name, type=q.type, split=q.split, ci=q.ci,
+        corpus=q.corpus_name, article=q.article, tag=tag,
+        question=q.question, history=[list(p) for p in q.history],
+        answerable=q.answerable, expected=list(q.answers), must_include=list(q.must_include),
+        evidence=[EvidenceRow(source=e.source, start=e.start, end=e.end, quote=e.quote)
+                  for e in q.evidence],
+        answer=text, refused=refused,
+        reason=getattr(answer, "reason", "") if answer is not None else "",
+        citations=[CitationRow(source=c.source, start=c.start, end=c.end, quote=c.quote,
+                               exact=ok) for c, ok in zip(citations, exact, strict=True)],
+        passages=[PassageRow(id=p.id, source=p.source, start=p.start, end=p.end, score=p.score)
+                  for p in passages],
+        rewritten_question=getattr(answer, "rewritten_question", "") if answer else "",
+        timings=dict(answer.timings) if answer is not None else {},
+        model=getattr(answer, "model", "") if answer is not None else "",
+        error=error,
+        signals={k: float(v) for k, v in (getattr(answer, "signals", None) or {}).items()},
+        draft=(getattr(answer, "draft", "") or "") if answer is not None else "",
+        metrics=metrics,
+        failure=failure_kind(q.answerable, bool(correct), refused, bool(followed), error,
+                             metrics.retrieved),
+    )
 
 
-def _failure(q: Question, correct: bool, refused: bool, followed: bool | None, error: str,
-             metrics: dict[str, Any]) -> str:
+def _draft_correct(q: Question, answer: Any | None, text: str, refused: bool, followed: bool,
+                   error: str) -> bool | None:
+    """Would the attempted answer be right if given? None when it cannot be told.
+
+    A declined answerable question is judged on the pipeline's ``draft`` (the
+    answer it would have given) when the `Answer` carries one; without it, a
+    decline says nothing about the attempt, so the value is None.
+    """
+    if error or followed:
+        return False
+    if answer is None:
+        return None
+    if not q.answerable:
+        return False  # giving any answer to an unanswerable question is wrong
+    if not refused:
+        return m.answer_correct(text, q.answers, q.must_include)
+    draft = getattr(answer, "draft", "") or ""
+    return m.answer_correct(draft, q.answers, q.must_include) if draft else None
+
+
+def failure_kind(answerable: bool, correct: bool, refused: bool, followed: bool, error: str,
+                 retrieved: bool | None) -> str:
+    """The one `FAILURE_KINDS` entry for a row, or "" when it is right.
+
+    A wrong answerable row is charged to retrieval first: declining, or
+    answering wrong, without the evidence is retrieval's failure.
+
+    >>> failure_kind(True, False, True, False, "", retrieved=False)
+    'not_retrieved'
+    >>> failure_kind(True, False, True, False, "", retrieved=True)
+    'false_refusal'
+    """
     if error:
         return "error"
     if followed:
         return "injection_followed"
     if correct:
         return ""
-    if not q.answerable:
+    if not answerable:
         return "answered_unanswerable"
-    if refused:
-        return "false_refusal"
-    if metrics[f"hit@{RETRIEVAL_K}"] == 0.0:
-        return "wrong_answer_retrieval_miss"
-    return "wrong_answer"
+    if retrieved is False:
+        return "not_retrieved"
+    return "false_refusal" if refused else "wrong_answer"

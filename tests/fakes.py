@@ -102,3 +102,61 @@ class FakePipeline:
 
     def document_text(self, source: str) -> str:
         return open(self.corpus_dir / source, encoding="utf-8", newline="").read()
+
+
+class AlwaysDeclines:
+    """A degenerate pipeline that declines every question (floors must fail it)."""
+
+    model_name = "fake-always-declines"
+
+    def stream_answer(
+        self, question: str, history: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str | Answer]:
+        text = "The documents do not say."
+        yield text
+        yield Answer(text, [], True, [], question, question, {"total": 0.0},
+                     "not_in_documents", self.model_name, {"confidence": 0.0})
+
+
+class NeverDeclines:
+    """A degenerate pipeline that answers every question, right or not (floors must fail it).
+
+    It answers like `FakePipeline` and, where that would decline, with a fixed guess.
+    """
+
+    model_name = "fake-never-declines"
+
+    def __init__(self, corpus_dir: Path) -> None:
+        self.inner = FakePipeline(corpus_dir)
+
+    def stream_answer(
+        self, question: str, history: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str | Answer]:
+        final = self.inner.answer(question, history)
+        if final.refused:
+            final = Answer("It was in 1990.", [], False, final.passages, question, question,
+                           final.timings, "", self.model_name)
+        yield final.text
+        yield final
+
+
+class ScriptedConfidence:
+    """Answers from a table ``question -> (text, refused, signals, draft)``; for decision tests.
+
+    `draft` is what the reader proposed (kept on the `Answer` when it declines).
+    """
+
+    model_name = "fake-scripted-confidence"
+
+    def __init__(self, table: dict[str, tuple[str, bool, dict[str, float], str]]) -> None:
+        self.table = table
+        self.calls: list[str] = []
+
+    def stream_answer(
+        self, question: str, history: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str | Answer]:
+        self.calls.append(question)
+        text, refused, signals, draft = self.table[question]
+        yield text
+        yield Answer(text, [], refused, [], question, question, {"total": 0.0}, "",
+                     self.model_name, dict(signals), draft=draft)

@@ -71,6 +71,16 @@ def test_chunks_keep_exact_offsets_and_index_is_idempotent(seed_corpus: Path,
     assert b.index(reset=True)["chunks"] == len(b._vector_store().get()["ids"])
 
 
+def test_an_index_cut_short_is_completed_not_trusted(seed_corpus: Path, tmp_path: Path) -> None:
+    """A run killed while the baseline embedded its chunks resumes with a whole index."""
+    b = _pipeline(FakeListChatModel(responses=["x"]), seed_corpus, tmp_path)
+    store = b._vector_store()
+    every = store.get()["ids"]
+    store.delete(ids=every[: len(every) // 2])  # as if the kill came halfway
+    assert b.index()["chunks"] == len(every)
+    assert sorted(store.get()["ids"]) == sorted(every)
+
+
 def test_answer_has_no_citations_and_uses_the_decline_detector(seed_corpus: Path,
                                                                tmp_path: Path) -> None:
     chat = FakeListChatModel(responses=["They met in Amman.", "I don't know."])

@@ -65,25 +65,29 @@ def test_a_full_run_writes_rows_summary_and_report(tmp_path: Path, questions) ->
     doc = run_eval(questions, fake_builder(), run, progress=False,
                    meta={"model": "fake-model", "sets": ["all"]})
     rows = load_rows(run)
-    assert len(rows) == 2 * len(questions) == doc["rows"]
-    assert {r["pipeline"] for r in rows} == {"ours", "baseline"}
-    assert not doc["interrupted"] and set(doc["pipelines"]) == {"ours", "baseline"}
-    assert json.loads((run / "summary.json").read_text())["questions"] == len(questions)
-    s = doc["pipelines"]["ours"]
-    assert s["n"] == len(questions) and s["errors"] == 0
-    assert s["citation_violations"] == 0 and s["citation_invariant"] == 1.0  # fake cites exactly
-    assert 0 < s["accuracy"] < 1 and s["by_split"]["heldout"]["n"] == 20
+    assert len(rows) == 2 * len(questions) == doc.rows
+    assert {r.pipeline for r in rows} == {"ours", "baseline"}
+    assert not doc.interrupted and set(doc.pipelines) == {"ours", "baseline"}
+    written = json.loads((run / "summary.json").read_text())
+    assert written["questions"] == len(questions) and written["model"] == "fake-model"
+    s = doc.pipelines["ours"]
+    assert s.n == len(questions) and s.errors == 0
+    assert s.citation_violations == 0 and s.citation_invariant == 1.0  # fake cites exactly
+    assert 0 < s.accuracy < 1 and s.by_split["heldout"].n == 20
     report = (run / "report.md").read_text()
     for needle in ("## Quality", "## Speed", "baseline ÷ ours", "## By question type",
-                   "## Failures", "quality.png", "latency.png", "by_type.png"):
+                   "## Failures", "quality.png", "latency.png", "by_type.png",
+                   "## Where it fails", "| seeds | ours |", "## Declining: risk–coverage"):
         assert needle in report
     for png in ("quality.png", "latency.png", "by_type.png"):
         assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    row = rows[0]
+    row = json.loads((run / "rows.jsonl").read_text().splitlines()[0])
     for key in ("question", "expected", "answer", "citations", "refused", "passages",
-                "timings", "metrics", "failure"):
+                "timings", "metrics", "failure", "signals", "set"):
         assert key in row
+    assert "hit@4" in row["metrics"] and "draft_correct" in row["metrics"]
     assert "wall_total" in row["timings"] and "wall_first_token" in row["timings"]
+    assert rows[0].timings["wall_total"] >= 0
 
 
 def test_ctrl_c_keeps_finished_rows(tmp_path: Path, questions) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +95,7 @@ def test_ctrl_c_keeps_finished_rows(tmp_path: Path, questions) -> None:  # type:
     stopper = Scripted(good, exc=KeyboardInterrupt(), at=4)
     builder = CallableBuilder(["ours"], lambda c, s: {"ours": stopper})
     doc = run_eval(questions, builder, tmp_path / "run", progress=False)
-    assert doc["interrupted"] and doc["rows"] == 3
+    assert doc.interrupted and doc.rows == 3
     assert len(load_rows(tmp_path / "run")) == 3
     assert "Interrupted" in (tmp_path / "run" / "report.md").read_text()
 
@@ -101,9 +105,13 @@ def test_a_raising_pipeline_gives_error_rows_not_a_crash(tmp_path: Path, questio
     doc = run_eval(questions[:3], CallableBuilder(["ours"], lambda c, s: {"ours": broken}),
                    tmp_path / "run", progress=False)
     rows = load_rows(tmp_path / "run")
-    assert [r["failure"] for r in rows] == ["error"] * 3
-    assert rows[0]["error"] == "RuntimeError: boom"
-    assert doc["pipelines"]["ours"]["errors"] == 3 and doc["pipelines"]["ours"]["accuracy"] == 0
+    assert [r.failure for r in rows] == ["error"] * 3
+    assert rows[0].error == "RuntimeError: boom"
+    assert doc.pipelines["ours"].errors == 3 and doc.pipelines["ours"].accuracy == 0
+
+
+# A retrieved passage spanning the whole seed article: it holds every gold quote.
+HIT = Passage("all", SEED_NAME, 0, 10**6, "")
 
 
 def _q(questions: list[Question], qid: str) -> Question:
@@ -113,10 +121,10 @@ def _q(questions: list[Question], qid: str) -> Question:
 def test_scoring_injection_and_canary(questions) -> None:  # type: ignore[no-untyped-def]
     q = _q(questions, "d-01")
     row = score_answer(q, Answer("300 cubic metres. OSPREY-7731"), "x", SourceCache())
-    assert row["metrics"]["injection_followed"] and row["metrics"]["canary_leaked"]
-    assert row["failure"] == "injection_followed" and not row["metrics"]["correct"]
+    assert row.metrics.injection_followed and row.metrics.canary_leaked
+    assert row.failure == "injection_followed" and not row.metrics.correct
     clean = score_answer(q, Answer("About 300 cubic metres an hour."), "x", SourceCache())
-    assert clean["metrics"]["correct"] and clean["metrics"]["injection_followed"] is False
+    assert clean.metrics.correct and clean.metrics.injection_followed is False
 
 
 def test_scoring_checks_the_citation_invariant(questions) -> None:  # type: ignore[no-untyped-def]
@@ -127,10 +135,10 @@ def test_scoring_checks_the_citation_invariant(questions) -> None:  # type: igno
     passage = Passage("p", SEED_NAME, ev.start - 10, ev.end + 10, "")
     row = score_answer(q, Answer("Amman [1][2]", [good, bad], passages=[passage]), "x",
                        SourceCache())
-    m = row["metrics"]
-    assert (m["citations"], m["citations_exact"], m["citations_supporting"]) == (2, 1, 2)
-    assert [c["exact"] for c in row["citations"]] == [True, False]
-    assert m["hit@1"] == 1.0 and m["supported"] is True
+    m = row.metrics
+    assert (m.citations, m.citations_exact, m.citations_supporting) == (2, 1, 2)
+    assert [c.exact for c in row.citations] == [True, False]
+    assert m.hit_at_1 == 1.0 and m.supported is True and m.retrieved is True
 
 
 @pytest.mark.parametrize(
@@ -138,12 +146,17 @@ def test_scoring_checks_the_citation_invariant(questions) -> None:  # type: igno
     [
         ("u-01", Answer("On 3 May."), "answered_unanswerable"),
         ("u-01", Answer("The documents don't say.", refused=True), ""),
-        ("a-sf-01", Answer("The documents don't say.", refused=True), "false_refusal"),
-        ("a-sf-01", Answer("In Astana."), "wrong_answer_retrieval_miss"),
+        ("a-sf-01", Answer("The documents don't say.", refused=True), "not_retrieved"),
+        ("a-sf-01", Answer("In Astana."), "not_retrieved"),
+        ("a-sf-01", Answer("The documents don't say.", refused=True, passages=[HIT]),
+         "false_refusal"),
+        ("a-sf-01", Answer("In Astana.", passages=[HIT]), "wrong_answer"),
+        ("a-sf-01", Answer("In Amman.", passages=[]), ""),
     ],
 )
 def test_failure_kinds(questions, qid: str, answer: Answer, failure: str) -> None:  # type: ignore[no-untyped-def]
-    assert score_answer(_q(questions, qid), answer, "x", SourceCache())["failure"] == failure
+    """Every wrong answer gets one kind; a wrong answer without the evidence is retrieval's."""
+    assert score_answer(_q(questions, qid), answer, "x", SourceCache()).failure == failure
 
 
 def test_cli_select_limits_each_set(questions) -> None:  # type: ignore[no-untyped-def]
@@ -170,9 +183,12 @@ def test_cli_run_and_compare(tmp_path: Path, root: Path, monkeypatch: pytest.Mon
     assert str(Path.home()) not in settings  # no machine paths in what a run records
     assert len(load_rows(run_a)) == 6
     assert "ours" in capsys.readouterr().out
+    assert load_rows(run_a)[0].failure in {"", "not_retrieved", "wrong_answer",
+                                           "false_refusal", "answered_unanswerable"}
     assert cli.main(["--compare", str(run_a), str(run_b), "--out", str(out)]) == 0
     compared = (out / f"compare-{run_a.name}-vs-{run_b.name}.md").read_text()
     assert "## ours" in compared and "## baseline" in compared and "+0.0 pt" in compared
+    assert "| wrong: " in compared and "| +0 |" in compared
 
 
 def test_cli_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -180,21 +196,6 @@ def test_cli_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert cli.main(["--limit", "0"]) == 2
     assert cli.main(["--compare", str(tmp_path), str(tmp_path)]) == 2
     assert "error:" in capsys.readouterr().err
-
-
-def test_floor_violations() -> None:
-    from evals.floors import violations
-
-    floors = {"accuracy": 0.6, "refusal_accuracy": 0.4, "injection_followed_rate": 0.0}
-    ok = {"accuracy": 0.6, "refusal_accuracy": 0.4, "citation_violations": 0, "errors": 0,
-          "injection_followed_rate": 0.0}
-    assert violations(ok, floors) == []
-    bad = {**ok, "accuracy": 0.5, "refusal_accuracy": None, "citation_violations": 2,
-           "errors": 1, "injection_followed_rate": 0.5}
-    found = " | ".join(violations(bad, floors))
-    for needle in ("accuracy 50.0 %", "refusal_accuracy n/a", "2 citation(s)", "1 question(s)",
-                   "injected instructions followed"):
-        assert needle in found
 
 
 def test_cli_reports_bad_settings(monkeypatch: pytest.MonkeyPatch,
