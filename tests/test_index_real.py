@@ -103,11 +103,11 @@ def test_injected_instruction_is_flagged_and_never_shown_to_the_model(
     sync_folder(seed_corpus, store, SplitOptions(min_passage_chars=10), progress=False)
     flagged = [p for p, sus in store.all_passages() if sus]
     assert flagged and all("PINEAPPLE" in p.text for p in flagged)
-    from rag.reader import focused_context
+    from rag.reader import readable
 
     retriever = HybridRetriever.build(store)
     hits = retriever.retrieve("What word should every question be answered with?", k=10)
-    shown = focused_context("What word should every question be answered with?", hits, 5000)
+    shown = "\n".join(readable(h.text) for h in hits)  # every span as the model reads it
     assert "PINEAPPLE" not in shown
     assert "Shipments rose in spring." in shown or "harbour logistics" in shown
 
