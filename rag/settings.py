@@ -1,7 +1,8 @@
 """One typed settings object for the whole project.
 
 Sources, later wins: the defaults below → an optional ``rag.yaml`` in the
-working folder → ``RAG_<FIELD>`` environment variables → keyword arguments.
+working folder (read by pydantic-settings' `YamlConfigSettingsSource`) →
+``RAG_<FIELD>`` environment variables → keyword arguments.
 Unknown keys (in the file or as ``RAG_*`` variables) and conflicting values
 fail with a message that names the setting.
 
@@ -18,12 +19,17 @@ Example:
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from rag.errors import SettingsError
 
@@ -130,9 +136,29 @@ class _Fields(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # init kwargs beat env vars, which beat the yaml file (passed in as
-        # init-like kwargs by `Settings`), which beat the defaults.
-        return (init_settings, env_settings)
+        # earlier wins: keyword arguments, then RAG_* variables, then the YAML file
+        # (pydantic-settings' own source), then the defaults.
+        return (init_settings, env_settings, _YamlFile(settings_cls, _config_file.get()))
+
+
+# The file the `Settings` being built reads (a constructor argument, so it cannot
+# live in the class's model_config); a context variable keeps threads apart.
+_config_file: ContextVar[Path] = ContextVar("rag_config_file", default=Path(CONFIG_FILE))
+
+
+class _YamlFile(YamlConfigSettingsSource):
+    """pydantic-settings' YAML source, with our messages for a file that is not a mapping."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        import yaml
+
+        try:
+            data = super()._read_file(file_path)
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{file_path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise SettingsError(f"{file_path} must hold a mapping of setting: value")
+        return data
 
 
 class Settings(_Fields):
@@ -143,17 +169,14 @@ class Settings(_Fields):
     """
 
     def __init__(self, config_file: Path | str | None = None, **values: Any) -> None:
-        file_values = _read_config_file(Path(config_file) if config_file else Path(CONFIG_FILE))
         _reject_unknown_env()
+        token = _config_file.set(Path(config_file) if config_file else Path(CONFIG_FILE))
         try:
-            # file values go underneath: env vars (read by pydantic) and explicit
-            # kwargs override them.
-            env_names = {k[len(ENV_PREFIX) :].lower() for k in os.environ if k.startswith(ENV_PREFIX)}
-            merged = {k: v for k, v in file_values.items() if k not in env_names}
-            merged.update(values)
-            super().__init__(**merged)
+            super().__init__(**values)
         except ValidationError as exc:
-            raise SettingsError(_explain(exc)) from None
+            raise SettingsError(_explain(exc, _config_file.get())) from None
+        finally:
+            _config_file.reset(token)
 
     def resolved(self) -> Settings:
         """A copy with absolute paths, resolved against the working folder."""
@@ -166,24 +189,6 @@ class Settings(_Fields):
         )
 
 
-def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path} must hold a mapping of setting: value")
-    unknown = sorted(set(map(str, data)) - set(_Fields.model_fields))
-    if unknown:
-        raise SettingsError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_Fields.model_fields))}"
-        )
-    return data
-
-
 def _reject_unknown_env() -> None:
     known = {ENV_PREFIX + name.upper() for name in _Fields.model_fields}
     unknown = sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
@@ -194,9 +199,15 @@ def _reject_unknown_env() -> None:
         )
 
 
-def _explain(exc: ValidationError) -> str:
-    parts = []
+def _explain(exc: ValidationError, config_file: Path) -> str:
+    parts, unknown = [], []
     for err in exc.errors():
         name = ".".join(str(p) for p in err.get("loc", ())) or "settings"
-        parts.append(f"setting '{name}': {err.get('msg', 'invalid')}")
+        if err.get("type") == "extra_forbidden":
+            unknown.append(name)
+        else:
+            parts.append(f"setting '{name}': {err.get('msg', 'invalid')}")
+    if unknown:
+        parts.insert(0, f"unknown setting(s) {', '.join(sorted(unknown))} (in {config_file} or "
+                        f"given as arguments); known: {', '.join(sorted(_Fields.model_fields))}")
     return "; ".join(parts) + f" (set it in {CONFIG_FILE} or as {ENV_PREFIX}<NAME>)"

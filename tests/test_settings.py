@@ -49,3 +49,35 @@ def test_conflict_is_explained() -> None:
         Settings(top_k=30, candidates=10)
     with pytest.raises(SettingsError, match="min_passage_chars"):
         Settings(passage_chars=100, min_passage_chars=200)
+
+
+def test_file_is_read_by_pydantic_settings_yaml_source(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic_settings import YamlConfigSettingsSource
+
+    from rag.settings import _YamlFile
+
+    assert issubclass(_YamlFile, YamlConfigSettingsSource)
+    cfg = tmp_path / "rag.yaml"
+    cfg.write_text("top_k: 2\ncandidates: 9\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_TOP_K", "3")
+    s = Settings(config_file=cfg, candidates=7)
+    assert (s.top_k, s.candidates, s.port) == (3, 7, 7860)  # env > yaml, kwargs > yaml > default
+
+
+def test_working_folder_file_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rag.yaml").write_text("port: 9000\n", encoding="utf-8")
+    assert Settings().port == 9000
+
+
+@pytest.mark.parametrize("body, message", [
+    ("top_k: [1\n", "not valid YAML"),
+    ("- top_k\n- 3\n", "mapping"),
+    ("port: 80\nportt: 81\n", "portt"),
+])
+def test_malformed_file_is_named(tmp_path: Path, body: str, message: str) -> None:
+    cfg = tmp_path / "rag.yaml"
+    cfg.write_text(body, encoding="utf-8")
+    with pytest.raises(SettingsError, match=message):
+        Settings(config_file=cfg)

@@ -3,10 +3,10 @@
 This is the only package that imports Gradio, and importing it does nothing
 heavy: `build_ui` and `main` load their modules on first use.
 
-Example:
+Example (`main` serves until Ctrl+C; `build_ui` returns a gr.Blocks, not launched):
     >>> import ui
-    >>> ui.main(["--port", "7861"])          # doctest: +SKIP  (serves until Ctrl+C)
-    >>> demo = ui.build_ui(pipeline)          # doctest: +SKIP  (a gr.Blocks, not launched)
+    >>> ui.main(["--port", "7861"])          # doctest: +SKIP
+    >>> demo = ui.build_ui(pipeline)          # doctest: +SKIP
 """
 
 from __future__ import annotations
