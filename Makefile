@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup chat test test-fast lint eval bench browser-deps clean
+.PHONY: setup chat test test-fast lint fuzz eval bench browser-deps clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,10 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check rag index ui evals tests
 	$(VENV)/bin/mypy rag
+
+# The property tests with many more generated inputs than CI's bounded profile.
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -q -m fuzz
 
 eval: setup
 	$(VENV)/bin/rag eval

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.guard import check_history
 from rag.types import Answer, Passage, last_answer
 
 CHUNK_SIZE = 1000
@@ -162,6 +163,7 @@ class BaselinePipeline:
         """Yield text deltas, then the `Answer` (no citations; `refused` by the detector)."""
         from langchain_core.messages import AIMessage, HumanMessage
 
+        history = check_history(history, max_chars=2000)  # the Answerer contract
         started = time.perf_counter()
         passages = self.retrieve(question)
         timings: dict[str, float] = {"retrieve": time.perf_counter() - started}

@@ -7,11 +7,18 @@ Example:
     Traceback (most recent call last):
     ...
     rag.errors.BadQuestion: The question is empty: type a question about your documents.
+    >>> check_history([("Who met?", "The envoys [1].")], max_chars=100)
+    [('Who met?', 'The envoys [1].')]
+    >>> check_history([("Who met?",)], max_chars=100)
+    Traceback (most recent call last):
+    ...
+    rag.errors.BadQuestion: The conversation history is malformed: turn 1 must be a (question, answer) pair of texts, not a tuple of 1.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from index.injection import looks_like_instruction
 from rag.errors import BadQuestion
@@ -37,6 +44,51 @@ def check_question(question: object, max_chars: int) -> str:
             f"{max_chars:,}, setting max_question_chars). Ask a shorter question."
         )
     return cleaned
+
+
+# A history holds at most this many turns, each message at most `HISTORY_MESSAGE_FACTOR`
+# times the question limit: more is not a conversation but an attempt to exhaust us.
+MAX_HISTORY_TURNS = 500
+HISTORY_MESSAGE_FACTOR = 10
+
+
+def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
+    """The history as a list of (question, answer) pairs, or `BadQuestion` saying what is wrong.
+
+    Accepts any sequence (list, tuple) of two-item sequences of `str`; `None` is no history.
+    """
+    if history is None:
+        return []
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise BadQuestion(
+            "The conversation history is malformed: it must be a list of (question, answer) "
+            f"pairs, not {type(history).__name__}."
+        )
+    if len(history) > MAX_HISTORY_TURNS:
+        raise BadQuestion(
+            f"The conversation is too long ({len(history):,} turns; the limit is "
+            f"{MAX_HISTORY_TURNS}). Start a new conversation."
+        )
+    limit = max_chars * HISTORY_MESSAGE_FACTOR
+    turns = []
+    for i, turn in enumerate(history, 1):
+        if (isinstance(turn, str | bytes) or not isinstance(turn, Sequence) or len(turn) != 2
+                or not all(isinstance(part, str) for part in turn)):
+            shape = (f"a {type(turn).__name__} of {len(turn)}"
+                     if isinstance(turn, Sequence) and not isinstance(turn, str | bytes)
+                     else f"{type(turn).__name__}")
+            raise BadQuestion(
+                f"The conversation history is malformed: turn {i} must be a (question, answer) "
+                f"pair of texts, not {shape}."
+            )
+        question, answer = turn
+        if len(question) > limit or len(answer) > limit:
+            raise BadQuestion(
+                f"The conversation history is malformed: turn {i} is too long (limit "
+                f"{limit:,} characters a message). Start a new conversation."
+            )
+        turns.append((question, answer))
+    return turns
 
 
 def carries_instructions(question: str) -> bool:

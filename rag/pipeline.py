@@ -31,6 +31,7 @@ from rag.errors import CorpusError
 from rag.guard import (
     INSTRUCTION_DECLINE,
     carries_instructions,
+    check_history,
     check_question,
     strip_instructions,
 )
@@ -197,6 +198,7 @@ class Pipeline:
         """
         started = time.perf_counter()
         asked = check_question(question, self.settings.max_question_chars)
+        history = check_history(history, self.settings.max_question_chars)
         q = strip_instructions(asked)
         timings: dict[str, float] = {}
         if not q:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.guard import check_history
 from rag.types import Answer, Citation, Passage
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -66,6 +67,7 @@ class FakePipeline:
     def stream_answer(
         self, question: str, history: Sequence[tuple[str, str]] = ()
     ) -> Iterator[str | Answer]:
+        check_history(history, max_chars=2000)  # the Answerer contract
         self.calls.append(question)
         t0 = time.perf_counter()
         q = _words(question)
@@ -160,3 +162,105 @@ class ScriptedConfidence:
         yield text
         yield Answer(text, [], refused, [], question, question, {"total": 0.0}, "",
                      self.model_name, dict(signals), draft=draft)
+
+
+# --- fakes of the model parts, for running the real `Pipeline` without models ------------
+
+_TOKEN = re.compile(r"\w+")
+
+
+class HashingFakeEmbeddings:
+    """A deterministic stand-in for MiniLM: hashed bag of words, L2-normalised.
+
+    Texts that share words are close, so retrieval behaves sensibly; nothing is
+    loaded and the same text always gives the same vector (for tests only).
+    """
+
+    def __init__(self, dims: int = 64) -> None:
+        self.dims = dims
+
+    def _vector(self, text: str) -> list[float]:
+        import hashlib
+        import math
+
+        vec = [0.0] * self.dims
+        for word in _TOKEN.findall(text.lower()):
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
+            vec[h % self.dims] += 1.0 if h & 1 << 31 else -1.0
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        if not any(vec):
+            vec[0] = 1.0  # Chroma's cosine space needs a non-zero vector
+        return [v / norm for v in vec]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+def _fake_chat_model_class():  # type: ignore[no-untyped-def]
+    """Built lazily so importing tests.fakes does not import LangChain."""
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class FakeEchoChatModel(BaseChatModel):
+        """A model-free chat model (for tests only): it quotes the passage sentence
+        sharing most words with the question, or says NOT_FOUND; asked to rewrite a
+        follow-up, it returns the question unchanged. Deterministic; records calls."""
+
+        calls: int = 0
+
+        @property
+        def _llm_type(self) -> str:
+            return "fake-echo"
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def, override]
+            self.calls += 1
+            prompt = "\n".join(str(m.content) for m in messages)
+            question = prompt.rsplit("Question:", 1)[-1].strip()
+            if "Rewritten question:" in prompt:
+                last = prompt.rsplit("Last question:", 1)[-1].split("\n")[0].strip()
+                reply = last
+            else:
+                asked = _words(question)
+                best, shared = "NOT_FOUND", 1
+                for line in prompt.split("\n"):
+                    if not line.startswith("["):
+                        continue
+                    for sentence in _SENTENCE.findall(line.split("] ", 1)[-1]):
+                        n = len(asked & _words(sentence))
+                        if n > shared:
+                            best, shared = sentence.strip(), n
+                reply = best
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+
+        def load_prefix(self, path: Path) -> bool:
+            return False
+
+        def save_prefix(self, path: Path) -> None:
+            return None
+
+    return FakeEchoChatModel
+
+
+def fake_echo_chat_model():  # type: ignore[no-untyped-def]
+    """A new `FakeEchoChatModel` (see `_fake_chat_model_class`)."""
+    return _fake_chat_model_class()()
+
+
+def pipeline_with_fakes(corpus: Path, store_dir: Path, **settings: object):  # type: ignore[no-untyped-def]
+    """The real `Pipeline` (real Chroma store, BM25, verification) over `corpus`,
+    with `HashingFakeEmbeddings` and `FakeEchoChatModel` in place of the models."""
+    from index.store import PassageStore
+    from index.sync import SplitOptions, sync_folder
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    s = Settings(config_file=store_dir / "absent.yaml", corpus_dir=corpus, store_dir=store_dir,
+                 context_mode="retrieve", **settings)
+    embeddings = HashingFakeEmbeddings()
+    store = PassageStore(store_dir, embeddings)  # type: ignore[arg-type]
+    sync_folder(corpus, store, SplitOptions(s.passage_chars, s.min_passage_chars), progress=False)
+    return Pipeline(s, store, embeddings, fake_echo_chat_model())  # type: ignore[arg-type]
