@@ -21,6 +21,10 @@ import re
 
 _PATTERNS = [
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!\n]{0,40}\b(?:instructions?|prompts?|rules|guidelines|directions|context|system)\b",
+    r"\b(?:ignore|disregard|forget)\s+(?:the\s+)?(?:user'?s?|your|any|every)\s+(?:questions?|requests?|query|queries)\b",
+    r"\b(?:notes?|messages?|instructions?|directions?)\s+(?:for|to)\s+(?:the\s+|any\s+|all\s+)?(?:ai|assistants?|models?|llms?|chatbots?|language\s+models?|bots?)\b",
+    r"\b(?:answer|reply|respond)\s+(?:to\s+)?(?:every|each|all|any)\s+(?:questions?|queries|requests?)\s+(?:with|by)\b",
+    r"\b(?:for|to)\s+(?:every|each|any)\s+(?:question|query|request)\b[^.?!\n]{0,30}\b(?:reply|answer|respond|say)\b",
     r"\b(?:system|developer|hidden|initial|original)\s+(?:prompt|message|instructions?)\b",
     r"\b(?:reveal|print|show|repeat|output|leak|tell me)\b[^.?!\n]{0,30}\b(?:your|the)\s+(?:prompt|instructions|rules|configuration)\b",
     r"\byou\s+(?:are|will)\s+now\b|\bfrom\s+now\s+on\b[^.?!\n]{0,40}\b(?:you|answer|respond|reply)\b",

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "passages"
 MANIFEST = "index.json"
+ADD_BATCH = 64  # passages embedded and written at once (bounded memory, visible progress)
 
 
 class PassageStore:
@@ -66,13 +69,27 @@ class PassageStore:
             return {}
 
     def write_manifest(self, data: dict[str, Any]) -> None:
+        """Replace the manifest atomically (a crash leaves the old or the new one)."""
         tmp = self.store_dir / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.store_dir / MANIFEST)
+        with _writing(self.store_dir):
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, indent=2, sort_keys=True))
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.replace(self.store_dir / MANIFEST)
+
+    def is_complete(self) -> bool:
+        """False while a sync runs or after one was killed: run `rag index` to finish it."""
+        return bool(self.manifest().get("complete"))
 
     # --- passages -------------------------------------------------------
     def count(self) -> int:
         return int(self._vs._collection.count())
+
+    def sources(self) -> set[str]:
+        """Every source with at least one stored passage."""
+        got = self._vs.get(include=["metadatas"])
+        return {m["source"] for m in got["metadatas"] or [] if m}
 
     def file_hashes(self) -> dict[str, str]:
         """source → sha256 of the file its passages came from."""
@@ -80,32 +97,37 @@ class PassageStore:
         return {m["source"]: m["file_sha256"] for m in got["metadatas"] or [] if m}
 
     def add(self, spans: Sequence[Passage], file_sha256: str, flags: Sequence[bool]) -> None:
-        """Embed and store `spans` (one file's passages)."""
-        if not spans:
-            return
-        self._vs.add_texts(
-            texts=[s.text for s in spans],
-            ids=[s.id for s in spans],
-            metadatas=[
-                {
-                    "source": s.source,
-                    "start": s.start,
-                    "end": s.end,
-                    "file_sha256": file_sha256,
-                    "suspicious": bool(flag),
-                }
-                for s, flag in zip(spans, flags, strict=True)
-            ],
-        )
+        """Embed and store `spans` (one file's passages), `ADD_BATCH` at a time."""
+        flags = list(flags)
+        for i in range(0, len(spans), ADD_BATCH):
+            batch = spans[i : i + ADD_BATCH]
+            with _writing(self.store_dir):
+                self._vs.add_texts(
+                    texts=[s.text for s in batch],
+                    ids=[s.id for s in batch],
+                    metadatas=[
+                        {
+                            "source": s.source,
+                            "start": s.start,
+                            "end": s.end,
+                            "file_sha256": file_sha256,
+                            "suspicious": bool(flag),
+                        }
+                        for s, flag in zip(batch, flags[i : i + ADD_BATCH], strict=True)
+                    ],
+                )
+            log.debug("stored %d/%d passages of %s", i + len(batch), len(spans), batch[0].source)
 
     def delete_source(self, source: str) -> None:
-        got = self._vs.get(where={"source": source}, include=[])
-        if got["ids"]:
-            self._vs.delete(ids=got["ids"])
+        with _writing(self.store_dir):
+            got = self._vs.get(where={"source": source}, include=[])
+            if got["ids"]:
+                self._vs.delete(ids=got["ids"])
 
     def reset(self) -> None:
-        self._vs.reset_collection()
-        (self.store_dir / MANIFEST).unlink(missing_ok=True)
+        with _writing(self.store_dir):
+            self._vs.reset_collection()
+            (self.store_dir / MANIFEST).unlink(missing_ok=True)
 
     def all_passages(self) -> list[tuple[Passage, bool]]:
         """Every stored passage with its `suspicious` flag, in source order."""
@@ -125,6 +147,20 @@ class PassageStore:
         hits = self._vs.similarity_search_with_score(query, k=n)
         # cosine space: distance = 1 - similarity
         return [(str(doc.id), 1.0 - float(dist)) for doc, dist in hits]
+
+
+@contextmanager
+def _writing(store_dir: Path) -> Iterator[None]:
+    """Turn a failed write (full disk, read-only folder, broken database) into `StoreError`."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # chromadb and sqlite raise many kinds; all mean "cannot write"
+        raise StoreError(
+            f"Cannot write the index at {store_dir}: {exc}. Free some disk space or make the "
+            "folder writable, then run `rag index` again (it finishes the interrupted work)."
+        ) from exc
 
 
 def _to_passage(pid: str, text: str, meta: dict[str, Any]) -> Passage:

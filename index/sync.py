@@ -16,7 +16,8 @@ from pathlib import Path
 
 from index.clean import content_ranges
 from index.embed import EMBEDDER_NAME
-from index.errors import CorpusError
+from index.errors import CorpusError, StoreError
+from index.hostile import readable_ranges
 from index.injection import looks_like_instruction
 from index.load import Skipped, load_folder
 from index.split import split_into_passages
@@ -25,7 +26,7 @@ from index.store import PassageStore
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or splitting rules change: stored offsets would differ.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: hostile blocks are not indexed (index.hostile)
 
 
 @dataclass(frozen=True)
@@ -70,45 +71,68 @@ def sync_folder(
     folder: Path, store: PassageStore, options: SplitOptions, reset: bool = False,
     progress: bool = True,
 ) -> IndexReport:
-    """Bring `store` in line with the supported files under `folder`."""
+    """Bring `store` in line with the supported files under `folder`.
+
+    Crash-safe: the manifest names a file's hash only after all its passages
+    are stored, and says the index is complete only at the very end. A sync
+    that was killed is finished by the next one, which ends with exactly the
+    passages a clean index has (see `PassageStore.is_complete`).
+    """
     if not folder.is_dir():
         raise CorpusError(f"The corpus folder {folder} does not exist: create it and add .txt/.md files.")
     report = IndexReport()
     fingerprint = options.fingerprint()
-    if reset or store.manifest().get("fingerprint") != fingerprint:
+    manifest = store.manifest()
+    if reset or manifest.get("fingerprint") != fingerprint:
         report.rebuilt = not reset and store.count() > 0
         store.reset()
+        manifest = {}
     docs, report.skipped = load_folder(folder, options.max_file_bytes, exclude=[store.store_dir])
-    stored = store.file_hashes()
+    # Only the manifest says a file is wholly stored; passages of a file it does not
+    # name (a sync killed mid-file) are stale and are replaced.
+    done: dict[str, str] = dict(manifest.get("files", {}))
+    present = store.sources()
     on_disk = {d.source for d in docs}
-    for source in sorted(set(stored) - on_disk):
-        if any(s.source == source for s in report.skipped):
+    unreadable = {s.source for s in report.skipped}
+    files = {s: h for s, h in done.items() if s in present or s in on_disk}
+    todo = [d for d in docs if files.get(d.source) != d.sha256]
+    header = {"fingerprint": fingerprint, "folder": str(folder.resolve()), "files": files}
+    gone = sorted((present | set(files)) - on_disk)
+    if not todo and not gone and manifest.get("complete"):
+        report.unchanged = sorted(on_disk)
+        report.passages = store.count()
+        return report
+    store.write_manifest({**header, "complete": False})
+    for source in gone:
+        if source in unreadable and source in files:
             # The file is still there but unreadable now: keep what we had, say so.
             log.warning("keeping the indexed copy of %s (the file cannot be read now)", source)
             continue
         store.delete_source(source)
-        report.removed.append(source)
-    todo = [d for d in docs if stored.get(d.source) != d.sha256]
-    report.unchanged = [d.source for d in docs if stored.get(d.source) == d.sha256]
+        files.pop(source, None)
+        if source in done:
+            report.removed.append(source)
+    report.unchanged = [d.source for d in docs if d not in todo]
     bar = _progress(todo, progress)
     for doc in bar:
         spans = split_into_passages(
-            doc.source, doc.text, content_ranges(doc.text),
+            doc.source, doc.text, readable_ranges(doc.text, content_ranges(doc.text)),
             options.passage_chars, options.min_passage_chars,
         )
         flags = [looks_like_instruction(s.text) for s in spans]
-        for s, flagged in zip(spans, flags, strict=True):
-            if flagged:
-                log.warning("%s: passage at %d-%d holds instructions; it will not be "
-                            "shown to the model", doc.source, s.start, s.end)
-        # add before delete would double-count; delete first, ids are deterministic
-        if doc.source in stored:
-            store.delete_source(doc.source)
-            report.updated.append(doc.source)
-        else:
-            report.added.append(doc.source)
+        content = content_ranges(doc.text)
+        dropped = len(content) - len(readable_ranges(doc.text, content))
+        if dropped:
+            log.warning("%s: %d block(s) hold instructions or active markup; they are not "
+                        "indexed", doc.source, dropped)
+        files.pop(doc.source, None)  # not done until every passage is stored
+        store.write_manifest({**header, "complete": False})
+        store.delete_source(doc.source)  # delete first: ids are deterministic
+        (report.updated if doc.source in done else report.added).append(doc.source)
         store.add(spans, doc.sha256, flags)
-    store.write_manifest({"fingerprint": fingerprint})
+        files[doc.source] = doc.sha256
+        store.write_manifest({**header, "complete": False})
+    store.write_manifest({**header, "complete": True})
     report.passages = store.count()
     if not docs and report.passages == 0:
         raise CorpusError(
@@ -117,6 +141,26 @@ def sync_folder(
             + ". Add documents, then run `rag index`."
         )
     return report
+
+
+def finish_interrupted(
+    folder: Path, store: PassageStore, options: SplitOptions, progress: bool = True
+) -> IndexReport | None:
+    """Index `folder` when the store is empty, or finish a sync that was killed.
+
+    Answering from a half-written index is never allowed: an interrupted sync
+    of another folder is a `StoreError` naming the command that finishes it.
+    """
+    if store.count() > 0 and store.is_complete():
+        return None
+    was = store.manifest().get("folder")
+    if store.count() > 0 and was and Path(was) != folder.resolve():
+        raise StoreError(
+            f"The index at {store.store_dir} is incomplete: indexing {was} was interrupted. "
+            f"Run `rag index {was}` to finish it (or `rag index --reset` to start over)."
+        )
+    log.info("the index is empty or incomplete: indexing %s first", folder)
+    return sync_folder(folder, store, options, progress=progress)
 
 
 def _progress(items: list, enabled: bool):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from index.embed import offline_environment, packaged_embeddings
 from index.load import read_text_exact
 from index.store import PassageStore
-from index.sync import IndexReport, SplitOptions, sync_folder
+from index.sync import IndexReport, SplitOptions, finish_interrupted, sync_folder
 from rag import prompts, reader
 from rag.decide import DeclineModel, shipped_model, signals
 from rag.errors import CorpusError
@@ -101,15 +101,14 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, progress: bool = True) -> Pipeline:
-        """Build the embedder and store; index the corpus first when the store is empty."""
+        """Build the embedder and store; index the corpus first when the store is empty
+        or an indexing run was interrupted (never answer from a half index)."""
         offline_environment()
         settings = (settings or Settings()).resolved()
         embeddings = packaged_embeddings()
         store = PassageStore(settings.store_dir, embeddings)
-        if store.count() == 0:
-            log.info("the index is empty: indexing %s first", settings.corpus_dir)
-            report = sync_folder(settings.corpus_dir, store, _split_options(settings),
-                                 progress=progress)
+        report = finish_interrupted(settings.corpus_dir, store, _split_options(settings), progress)
+        if report:
             log.info("%s", report.summary())
         return cls(settings, store, embeddings)
 
