@@ -116,7 +116,7 @@ class PassageStore:
                         for s, flag in zip(batch, flags[i : i + ADD_BATCH], strict=True)
                     ],
                 )
-            log.debug("stored %d/%d passages of %s", i + len(batch), len(spans), batch[0].source)
+            log.info("stored %d/%d passages of %s", i + len(batch), len(spans), batch[0].source)
 
     def delete_source(self, source: str) -> None:
         with _writing(self.store_dir):

@@ -176,8 +176,9 @@ class HashingFakeEmbeddings:
     loaded and the same text always gives the same vector (for tests only).
     """
 
-    def __init__(self, dims: int = 64) -> None:
+    def __init__(self, dims: int = 64, delay: float = 0.0) -> None:
         self.dims = dims
+        self.delay = delay  # seconds per embedding call: gives a crash test time to strike
 
     def _vector(self, text: str) -> list[float]:
         import hashlib
@@ -193,6 +194,8 @@ class HashingFakeEmbeddings:
         return [v / norm for v in vec]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.delay:
+            time.sleep(self.delay)
         return [self._vector(t) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:

@@ -92,7 +92,7 @@ def test_empty_corpus_is_a_clear_error(tmp_path: Path, store: PassageStore) -> N
         sync_folder(tmp_path / "missing", store, SplitOptions(), progress=False)
 
 
-def test_injected_instruction_is_flagged_and_never_shown_to_the_model(
+def test_injected_instruction_block_is_not_indexed_nor_shown_to_the_model(
     seed_corpus: Path, store: PassageStore
 ) -> None:
     (seed_corpus / "memo.txt").write_text(
@@ -101,8 +101,8 @@ def test_injected_instruction_is_flagged_and_never_shown_to_the_model(
         encoding="utf-8",
     )
     sync_folder(seed_corpus, store, SplitOptions(min_passage_chars=10), progress=False)
-    flagged = [p for p, sus in store.all_passages() if sus]
-    assert flagged and all("PINEAPPLE" in p.text for p in flagged)
+    stored = [p for p, _ in store.all_passages() if p.source == "memo.txt"]
+    assert stored and not any("PINEAPPLE" in p.text or "Ignore" in p.text for p in stored)
     from rag.reader import readable
 
     retriever = HybridRetriever.build(store)
