@@ -16,8 +16,6 @@ Example:
 from __future__ import annotations
 
 import math
-import os
-import pickle
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -32,6 +30,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from rag.errors import ModelError
 from rag.models import model_label, resolve_model_path
+from rag.prefix_state import read_state, write_state
 from rag.settings import Settings
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
@@ -61,37 +60,26 @@ class ChatLlamaCpp(BaseChatModel):
         return {"model_name": self.model_name, "temperature": self.temperature}
 
     def save_prefix(self, path: Path) -> None:
-        """Persist what llama.cpp has read so far (its KV state), atomically.
-
-        The logits are left out (hundreds of MB for a 150k vocabulary): they are
-        recomputed as soon as the next question's tokens are read.
-        """
-        import numpy as np
-        from llama_cpp.llama import LlamaState
-
-        full = self.client.save_state()
-        slim = LlamaState(
-            input_ids=full.input_ids, scores=np.zeros((1, full.scores.shape[1]), np.single),
-            n_tokens=full.n_tokens, llama_state=full.llama_state,
-            llama_state_size=full.llama_state_size, seed=full.seed,
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(slim, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+        """Persist what llama.cpp has read so far (its KV state), atomically; see
+        `rag.prefix_state` (plain bytes and a JSON header, never a pickle)."""
+        write_state(path, self.client.save_state(), self._state_meta())
 
     def load_prefix(self, path: Path) -> bool:
         """Restore a state saved by `save_prefix`; False when there is none or it is unusable."""
+        from llama_cpp.llama import LlamaState
+
+        state = read_state(path, LlamaState, self._state_meta())
         try:
-            with open(path, "rb") as fh:
-                state = pickle.load(fh)  # our own cache file, written by save_prefix
+            if state is None:
+                raise ValueError("no usable state")
             self.client.load_state(state)
-        except (OSError, pickle.UnpicklingError, EOFError, RuntimeError, ValueError,
-                AttributeError):
+        except (RuntimeError, ValueError):
             path.unlink(missing_ok=True)
             return False
         return True
+
+    def _state_meta(self) -> dict[str, Any]:
+        return {"model": self.model_name, "n_ctx": int(self.client.n_ctx())}
 
     # --- token probabilities (the decline decision reads them) ---------------
     # llama-cpp-python returns logprobs only with logits_all=True (a scores buffer
