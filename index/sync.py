@@ -101,7 +101,7 @@ def sync_folder(
     if not todo and not gone and manifest.get("complete"):
         report.unchanged = sorted(on_disk)
         report.passages = store.count()
-        return report
+        return _nonempty(folder, docs, report)
     store.write_manifest({**header, "complete": False})
     for source in gone:
         if source in unreadable and source in files:
@@ -134,6 +134,10 @@ def sync_folder(
         store.write_manifest({**header, "complete": False})
     store.write_manifest({**header, "complete": True})
     report.passages = store.count()
+    return _nonempty(folder, docs, report)
+
+
+def _nonempty(folder: Path, docs: list, report: IndexReport) -> IndexReport:  # type: ignore[type-arg]
     if not docs and report.passages == 0:
         raise CorpusError(
             f"No readable .txt or .md document in {folder}"
