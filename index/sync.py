@@ -17,11 +17,12 @@ from pathlib import Path
 from index.clean import content_ranges
 from index.embed import EMBEDDER_NAME
 from index.errors import CorpusError, StoreError
-from index.hostile import readable_ranges
+from index.hostile import readable_ranges, readable_runs
 from index.injection import looks_like_instruction
 from index.load import Skipped, load_folder
 from index.split import split_into_passages
 from index.store import PassageStore
+from index.types import Passage
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,7 @@ def sync_folder(
     report.unchanged = [d.source for d in docs if d not in todo]
     bar = _progress(todo, progress)
     for doc in bar:
-        spans = split_into_passages(
-            doc.source, doc.text, readable_ranges(doc.text, content_ranges(doc.text)),
-            options.passage_chars, options.min_passage_chars,
-        )
+        spans = document_passages(doc.source, doc.text, options)
         flags = [looks_like_instruction(s.text) for s in spans]
         content = content_ranges(doc.text)
         dropped = len(content) - len(readable_ranges(doc.text, content))
@@ -135,6 +133,17 @@ def sync_folder(
     store.write_manifest({**header, "complete": True})
     report.passages = store.count()
     return _nonempty(folder, docs, report)
+
+
+def document_passages(source: str, text: str, options: SplitOptions) -> list[Passage]:
+    """The passages indexed for a document: its content (`index.clean`) without hostile
+    blocks (`index.hostile`), split run by run so no passage spans a dropped block."""
+    return [
+        passage
+        for run in readable_runs(text, content_ranges(text))
+        for passage in split_into_passages(source, text, run, options.passage_chars,
+                                           options.min_passage_chars)
+    ]
 
 
 def _nonempty(folder: Path, docs: list, report: IndexReport) -> IndexReport:  # type: ignore[type-arg]

@@ -12,7 +12,6 @@ message. Nothing else — no ValueError from unpacking, no KeyError.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings

@@ -18,13 +18,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from index.clean import content_ranges
 from index.errors import CorpusError
-from index.hostile import readable_ranges
 from index.load import Document, decode_document
-from index.split import split_into_passages
 from index.store import PassageStore
-from index.sync import SplitOptions, sync_folder
+from index.sync import SplitOptions, document_passages, sync_folder
 from tests.conftest import examples
 from tests.fakes import HashingFakeEmbeddings
 
@@ -45,8 +42,7 @@ NAMES = st.sampled_from(["a.txt", "b.md", "sub/c.txt", "sub/deep/d.md", "e.markd
 
 
 def expected_passages(source: str, text: str, options: SplitOptions) -> set[tuple]:
-    spans = split_into_passages(source, text, readable_ranges(text, content_ranges(text)),
-                                options.passage_chars, options.min_passage_chars)
+    spans = document_passages(source, text, options)
     return {(p.id, p.source, p.start, p.end, p.text) for p in spans}
 
 
