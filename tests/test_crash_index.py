@@ -123,7 +123,7 @@ def test_kill_9_during_index_with_fake_embedder(tmp_path: Path, point: str) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+@pytest.mark.parametrize("point", ["mid-file"])  # the costlier twin: one kill point
 def test_kill_9_during_rag_index(tmp_path: Path, point: str, embeddings) -> None:  # type: ignore[no-untyped-def]
     corpus = tmp_path / "corpus"
     rag = [sys.executable, "-m", "rag.cli", "-v", "index", str(corpus)]
