@@ -18,12 +18,13 @@ from __future__ import annotations
 import math
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
@@ -46,14 +47,30 @@ class ChatLlamaCpp(BaseChatModel):
     temperature: float = 0.0
     max_tokens: int = 160
     timeout: float = 120.0
+    stop: list[str] | None = None
 
     _formatter: Any = PrivateAttr(default=None)
-    # one caller at a time: llama.cpp's context is not thread-safe
-    _lock: Any = PrivateAttr(default_factory=threading.RLock)
+
+    @property
+    def _lock(self) -> threading.Lock:
+        """One caller at a time: llama.cpp's context is not thread-safe. The lock
+        belongs to the llama.cpp model, so every wrapper of it shares it."""
+        return model_lock(self.client)
 
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "llama-cpp"
+        params["ls_model_name"] = kwargs.get("model", self.model_name)
+        params["ls_model_type"] = "chat"
+        params["ls_temperature"] = kwargs.get("temperature", self.temperature)
+        params["ls_max_tokens"] = kwargs.get("max_tokens", self.max_tokens)
+        if stop or self.stop:
+            params["ls_stop"] = stop or self.stop
+        return params
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -62,7 +79,8 @@ class ChatLlamaCpp(BaseChatModel):
     def save_prefix(self, path: Path) -> None:
         """Persist what llama.cpp has read so far (its KV state), atomically; see
         `rag.prefix_state` (plain bytes and a JSON header, never a pickle)."""
-        write_state(path, self.client.save_state(), self._state_meta())
+        with self._lock:
+            write_state(path, self.client.save_state(), self._state_meta())
 
     def load_prefix(self, path: Path) -> bool:
         """Restore a state saved by `save_prefix`; False when there is none or it is unusable."""
@@ -72,7 +90,8 @@ class ChatLlamaCpp(BaseChatModel):
         try:
             if state is None:
                 raise ValueError("no usable state")
-            self.client.load_state(state)
+            with self._lock:
+                self.client.load_state(state)
         except (RuntimeError, ValueError):
             path.unlink(missing_ok=True)
             return False
@@ -197,6 +216,17 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        # llama.cpp serves one request at a time: callers in several threads take turns
+        with self._lock:
+            yield from self._stream_unlocked(messages, stop, run_manager, **kwargs)
+
+    def _stream_unlocked(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         started = time.perf_counter()
         completion = 0
         try:
@@ -204,7 +234,7 @@ class ChatLlamaCpp(BaseChatModel):
                 messages=self._messages(messages),
                 temperature=kwargs.get("temperature", self.temperature),
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                stop=stop or None,
+                stop=stop or self.stop or None,
                 stream=True,
                 seed=0,
             )
@@ -233,6 +263,7 @@ class ChatLlamaCpp(BaseChatModel):
                     "output_tokens": completion,
                     "total_tokens": total,
                 },
+                response_metadata={"model_name": self.model_name},
             )
         )
 
@@ -248,7 +279,8 @@ class ChatLlamaCpp(BaseChatModel):
         for chunk in self._stream(messages, stop, run_manager, **kwargs):
             text.append(str(chunk.message.content))
             usage = getattr(chunk.message, "usage_metadata", None) or usage
-        message = AIMessage(content="".join(text), usage_metadata=usage)
+        message = AIMessage(content="".join(text), usage_metadata=usage,
+                            response_metadata={"model_name": self.model_name})
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
@@ -264,6 +296,21 @@ def _chatml(messages: list[dict[str, str]]) -> str:
     """ChatML, for a GGUF that carries no chat template of its own."""
     turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
     return turns + "<|im_start|>assistant\n"
+
+
+# A plain Lock, not an RLock: an async stream advances the generator from several
+# executor threads, so the thread that releases may not be the one that acquired.
+_locks: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def model_lock(client: Any) -> threading.Lock:
+    """The one lock of a llama.cpp model, shared by every chat model wrapping it."""
+    with _locks_guard:
+        lock = _locks.get(client)
+        if lock is None:
+            lock = _locks[client] = threading.Lock()
+        return lock
 
 
 def load_chat_model(settings: Settings) -> ChatLlamaCpp:
