@@ -183,3 +183,40 @@ def test_cli_says_the_store_is_corrupt_without_a_traceback(tmp_path: Path) -> No
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "Cannot open the index" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+class _CountingClient:
+    """A llama.cpp stand-in that records how many generations run at once."""
+
+    def __init__(self) -> None:
+        self.active = self.most = self.n_tokens = 0
+
+    def create_chat_completion(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.active += 1
+        self.most = max(self.most, self.active)
+        try:
+            for _ in range(5):
+                time.sleep(0.01)
+                yield {"choices": [{"delta": {"content": "x"}}]}
+        finally:
+            self.active -= 1
+
+
+def test_chat_models_sharing_a_llama_take_turns_across_threads() -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.llm import ChatLlamaCpp
+
+    client = _CountingClient()
+    models = [ChatLlamaCpp(client=client) for _ in range(3)]  # one model, three wrappers
+    with ThreadPoolExecutor(6) as pool:
+        texts = list(pool.map(lambda i: models[i % 3].invoke("hi").content, range(12)))
+    assert texts == ["xxxxx"] * 12 and client.most == 1
+
+    async def both() -> list:  # async streams advance from executor threads
+        async def one(m: ChatLlamaCpp) -> str:
+            return "".join([str(c.content) async for c in m.astream("hi")])
+        return await asyncio.gather(*(one(m) for m in models))
+
+    assert asyncio.run(both()) == ["xxxxx"] * 3 and client.most == 1
