@@ -97,6 +97,7 @@ def sync_folder(
     unreadable = {s.source for s in report.skipped}
     files = {s: h for s, h in done.items() if s in present or s in on_disk}
     todo = [d for d in docs if files.get(d.source) != d.sha256]
+    # `files` is shared with `header`: every manifest written below holds its current state
     header = {"fingerprint": fingerprint, "folder": str(folder.resolve()), "files": files}
     gone = sorted((present | set(files)) - on_disk)
     if not todo and not gone and manifest.get("complete"):
