@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -188,7 +188,7 @@ def read(
     passages: Sequence[Passage],
     whole: Sequence[Passage] | None,
     max_chars: int,
-) -> Iterator[str]:
+) -> Generator[str, None, Reading]:
     """Ask the judgement, then stream the extractive answer's text (deltas).
 
     The generator's return value (``yield from``) is the `Reading`.

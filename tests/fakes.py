@@ -209,9 +209,10 @@ def _fake_chat_model_class():  # type: ignore[no-untyped-def]
     from langchain_core.outputs import ChatGeneration, ChatResult
 
     class FakeEchoChatModel(BaseChatModel):
-        """A model-free chat model (for tests only): it quotes the passage sentence
-        sharing most words with the question, or says NOT_FOUND; asked to rewrite a
-        follow-up, it returns the question unchanged. Deterministic; records calls."""
+        """A model-free chat model (for tests only): it quotes the numbered sentence
+        sharing most words with the question, with confident token probabilities, or
+        says it is not there (NOT_FOUND / NONE / "No"); asked to rewrite a follow-up,
+        it returns the question unchanged. Deterministic; counts its calls."""
 
         calls: int = 0
 
@@ -238,6 +239,42 @@ def _fake_chat_model_class():  # type: ignore[no-untyped-def]
                             best, shared = sentence.strip(), n
                 reply = best
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+
+        # --- what `rag.reader` needs (`ScoringChatModel`) ---------------------
+        def _best(self, messages) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+            """(number, text) of the numbered sentence sharing most words with the
+            question (at least two), or (0, "")."""
+            prompt = "\n".join(str(m.content) for m in messages)
+            question = prompt.rsplit("Question:", 1)[-1].split("\n\n")[0]
+            asked = _words(question)
+            best, shared = (0, ""), 1
+            for line in prompt.split("\n"):
+                m = re.match(r"\[(\d+)\] (.*)", line)
+                if m and len(asked & _words(m.group(2))) > shared:
+                    best, shared = (int(m.group(1)), m.group(2).strip()), len(asked & _words(m.group(2)))
+            return best
+
+        def choice_logprobs(self, messages, options):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            number, _ = self._best(messages)
+            sure, unsure = -0.05, -4.0
+            out = {}
+            for option in options:
+                if option == "Yes":
+                    out[option] = sure if number else unsure
+                elif option in ("No", "NONE"):
+                    out[option] = unsure if number else sure
+                elif option.isdigit():
+                    out[option] = sure if int(option) == number else unsure
+                else:
+                    out[option] = -30.0
+            return out
+
+        def stream_with_logprobs(self, messages, max_tokens, stop=()):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            _, sentence = self._best(messages)
+            for i, word in enumerate((sentence or "NONE").split(" ")[:max_tokens]):
+                yield ("" if i == 0 else " ") + word, -0.05
 
         def load_prefix(self, path: Path) -> bool:
             return False
