@@ -19,3 +19,10 @@ class CorpusError(RagError):
 
 class StoreError(RagError):
     """The vector store could not be opened or written."""
+
+
+class UnreadableFile(RagError):
+    """One file cannot be turned into text; the message is the reason shown to the user.
+
+    Indexing skips the file with that reason and keeps everything else.
+    """

@@ -1,11 +1,15 @@
-"""Read documents from a folder, skipping what cannot be read as text.
+"""Find a folder's documents and say which cannot be indexed, and why.
 
-A document's text is kept exactly as stored (``newline=""`` semantics: CRLF
-and a BOM stay), because citation offsets index into it.
+`scan_folder` lists the supported files (see `index.extract.SUFFIXES`) with
+the sha256 of their bytes, so a sync extracts only what changed; files too
+large are skipped here. Hidden folders are skipped, and so is the folder of
+images and scripts a browser's "save page as" writes beside a page
+(``Page_files/`` next to ``Page.html``).
 
 Example:
     >>> from pathlib import Path
-    >>> docs, skipped = load_folder(Path("seeds"))  # doctest: +SKIP
+    >>> files, skipped = scan_folder(Path("seeds"))  # doctest: +SKIP
+    >>> docs, skipped = load_folder(Path("seeds"))   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,9 +20,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import UnreadableFile
+from index.extract import HTML_SUFFIXES, SUFFIXES, extract_file
+from index.load_text import decode_text
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".markdown")
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A supported file found in the corpus: its source name, path and content hash."""
+
+    source: str
+    path: Path
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -45,28 +60,31 @@ def read_text_exact(path: Path) -> str:
 
 
 def decode_document(source: str, raw: bytes) -> Document | Skipped:
-    """Turn raw bytes into a `Document`, or say why it is skipped.
+    """Turn a plain-text file's raw bytes into a `Document`, or say why it is skipped.
 
     >>> decode_document("a.txt", b"hi\\r\\n")  # doctest: +ELLIPSIS
     Document(source='a.txt', text='hi\\r\\n', sha256='...')
     >>> decode_document("b.txt", b"\\x00\\x01").reason
     'binary file (contains NUL bytes)'
     """
-    if b"\x00" in raw[:8192]:
-        return Skipped(source, "binary file (contains NUL bytes)")
     try:
-        # "utf-8" (not "utf-8-sig") keeps a BOM as U+FEFF, like open(..., encoding="utf-8").
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Skipped(source, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8")
-    # Universal-newline-free reading keeps "\r\n"; decoding bytes already does.
-    if not text.strip():
-        return Skipped(source, "empty file")
-    return Document(source, text, hashlib.sha256(raw).hexdigest())
+        return Document(source, decode_text(raw), hashlib.sha256(raw).hexdigest())
+    except UnreadableFile as exc:
+        return Skipped(source, str(exc))
+
+
+def is_saved_page_folder(path: Path) -> bool:
+    """True for ``X_files`` (or ``X-Dateien``…) holding a browser's copy of ``X.html``'s assets."""
+    name = path.name
+    for marker in ("_files", "-Dateien", "_fichiers", "_archivos"):
+        if name.endswith(marker):
+            stem = name[: -len(marker)]
+            return any((path.parent / (stem + s)).exists() for s in HTML_SUFFIXES)
+    return False
 
 
 def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Path]:
-    """Files under `folder` with a supported suffix, sorted, hidden folders skipped."""
+    """Files under `folder` with a supported suffix, sorted; hidden and saved-page folders skipped."""
     excluded = [p.resolve() for p in exclude]
     out = []
     for path in sorted(folder.rglob("*")):
@@ -75,33 +93,48 @@ def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Pat
             continue
         if not path.is_file() or path.suffix.lower() not in SUFFIXES:
             continue
+        if any(is_saved_page_folder(parent) for parent in path.parents
+               if parent.is_relative_to(folder) and parent != folder):
+            continue
         if any(path.resolve().is_relative_to(ex) for ex in excluded):
             continue
         out.append(path)
     return out
 
 
-def load_folder(
+def scan_folder(
     folder: Path, max_bytes: int = 20_000_000, exclude: Iterable[Path] = ()
-) -> tuple[list[Document], list[Skipped]]:
-    """Load every supported file under `folder`; unreadable ones are skipped with a warning."""
-    docs: list[Document] = []
+) -> tuple[list[FileEntry], list[Skipped]]:
+    """Every supported file under `folder` with its hash; too large or unreadable ones skipped."""
+    files: list[FileEntry] = []
     skipped: list[Skipped] = []
     for path in iter_candidate_files(folder, exclude):
         source = path.relative_to(folder).as_posix()
-        size = path.stat().st_size
-        if size > max_bytes:
-            item: Document | Skipped = Skipped(
-                source, f"too large ({size:,} bytes > max_file_bytes {max_bytes:,})"
-            )
-        else:
-            try:
-                item = decode_document(source, path.read_bytes())
-            except OSError as exc:
-                item = Skipped(source, f"cannot be read: {exc.strerror}")
-        if isinstance(item, Skipped):
-            log.warning("skipping %s: %s", item.source, item.reason)
-            skipped.append(item)
-        else:
-            docs.append(item)
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                skipped.append(Skipped(source, f"too large ({size:,} bytes > max_file_bytes "
+                                               f"{max_bytes:,})"))
+                continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            skipped.append(Skipped(source, f"cannot be read: {exc.strerror}"))
+            continue
+        files.append(FileEntry(source, path, digest))
+    return files, skipped
+
+
+def load_folder(
+    folder: Path, max_bytes: int = 20_000_000, exclude: Iterable[Path] = ()
+) -> tuple[list[Document], list[Skipped]]:
+    """Extract every supported file under `folder` in process (no time limit, no cache)."""
+    files, skipped = scan_folder(folder, max_bytes, exclude)
+    docs = []
+    for entry in files:
+        try:
+            docs.append(Document(entry.source, extract_file(entry.path).text, entry.sha256))
+        except UnreadableFile as exc:
+            skipped.append(Skipped(entry.source, str(exc)))
+    for item in skipped:
+        log.warning("skipping %s: %s", item.source, item.reason)
     return docs, skipped

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
-from index.types import Passage
+from index.types import ExtractedText, Passage
 
 _END = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n(?=\s*(?:[-*•#]|\d+[.)]\s))""")
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n\s*")
@@ -127,3 +128,31 @@ def split_into_passages(
         s, e = group[0][0], group[-1][1]
         spans.append(Passage(passage_id(source, s, e, text[s:e]), source, s, e, text[s:e]))
     return spans
+
+
+def split_extracted(
+    source: str, extracted: ExtractedText, max_chars: int = 500, min_chars: int = 80
+) -> list[Passage]:
+    """Passages of a document's `ExtractedText`; on a PDF, page by page.
+
+    Splitting each page on its own means a short paragraph never joins the
+    next page's text, so every passage (and every citation) lies on one page,
+    which it names.
+
+    >>> e = ExtractedText("One page.\\n\\nTwo page.", pages=((0, 9), (11, 20)),
+    ...                   ranges=((0, 9), (11, 20)))
+    >>> [(p.text, p.page) for p in split_extracted("r.pdf", e)]
+    [('One page.', 1), ('Two page.', 2)]
+    """
+    from index.clean import content_ranges
+
+    text = extracted.text
+    ranges = list(extracted.ranges) if extracted.ranges is not None else content_ranges(text)
+    if not extracted.pages:
+        return split_into_passages(source, text, ranges, max_chars, min_chars)
+    out: list[Passage] = []
+    for number, (p_start, p_end) in enumerate(extracted.pages, 1):
+        on_page = [(max(s, p_start), min(e, p_end)) for s, e in ranges if s < p_end and e > p_start]
+        for p in split_into_passages(source, text, on_page, max_chars, min_chars):
+            out.append(replace(p, page=number))
+    return out

@@ -112,6 +112,8 @@ class PassageStore:
                             "end": s.end,
                             "file_sha256": file_sha256,
                             "suspicious": bool(flag),
+                            # Chroma metadata cannot hold None: 0 means "no page"
+                            "page": s.page or 0,
                         }
                         for s, flag in zip(batch, flags[i : i + ADD_BATCH], strict=True)
                     ],
@@ -165,5 +167,6 @@ def _writing(store_dir: Path) -> Iterator[None]:
 
 def _to_passage(pid: str, text: str, meta: dict[str, Any]) -> Passage:
     return Passage(
-        id=pid, source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text
+        id=pid, source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text,
+        page=int(meta.get("page") or 0) or None,
     )

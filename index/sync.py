@@ -11,32 +11,39 @@ Example:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.clean import content_ranges
 from index.embed import EMBEDDER_NAME
-from index.errors import CorpusError, StoreError
+from index.errors import CorpusError, StoreError, UnreadableFile
+from index.extract import Extractor
 from index.hostile import readable_ranges, readable_runs
 from index.injection import looks_like_instruction
-from index.load import Skipped, load_folder
+from index.load import FileEntry, Skipped, scan_folder
 from index.split import split_into_passages
 from index.store import PassageStore
-from index.types import Passage
+from index.textcache import FOLDER, TextCache
+from index.types import ExtractedText, Passage
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or splitting rules change: stored offsets would differ.
-PIPELINE_VERSION = 2  # 2: hostile blocks are not indexed (index.hostile)
+PIPELINE_VERSION = 3  # 2: hostile blocks are not indexed; 3: PDF/HTML/DOCX, passages carry a page
+
+OnFile = Callable[[int, int, str], None]  # (done, total, source) as each file is indexed
 
 
 @dataclass(frozen=True)
 class SplitOptions:
-    """Settings that decide passage boundaries (part of the index fingerprint)."""
+    """Settings that decide passage boundaries (part of the index fingerprint),
+    and the limits of reading a file (not part of it)."""
 
     passage_chars: int = 500
     min_passage_chars: int = 80
     max_file_bytes: int = 20_000_000
+    extract_timeout: float = 60.0
 
     def fingerprint(self) -> dict[str, object]:
         return {
@@ -67,12 +74,27 @@ class IndexReport:
         )
         return text + (" (rebuilt: settings changed)" if self.rebuilt else "")
 
+    def skipped_lines(self) -> list[str]:
+        """One line per skipped file, naming it and the reason."""
+        return [f"skipped {s.source}: {s.reason}" for s in self.skipped]
+
+
+def text_cache_for(store: PassageStore) -> TextCache:
+    """Where a store keeps its documents' extracted texts (beside the vectors)."""
+    return TextCache(store.store_dir / FOLDER)
+
 
 def sync_folder(
     folder: Path, store: PassageStore, options: SplitOptions, reset: bool = False,
-    progress: bool = True,
+    progress: bool = True, on_file: OnFile | None = None,
 ) -> IndexReport:
     """Bring `store` in line with the supported files under `folder`.
+
+    Every format follows the same rules: a file's identity is its sha256, its
+    text is extracted once per content (kept in the `TextCache` beside the
+    index), a changed file replaces its passages and a deleted one leaves. A
+    file that cannot be read is skipped with its reason; an earlier indexed
+    version of it stays.
 
     Crash-safe: the manifest names a file's hash only after all its passages
     are stored, and says the index is complete only at the very end. A sync
@@ -80,7 +102,7 @@ def sync_folder(
     passages a clean index has (see `PassageStore.is_complete`).
     """
     if not folder.is_dir():
-        raise CorpusError(f"The corpus folder {folder} does not exist: create it and add .txt/.md files.")
+        raise CorpusError(f"The corpus folder {folder} does not exist: create it and add documents.")
     report = IndexReport()
     fingerprint = options.fingerprint()
     manifest = store.manifest()
@@ -88,22 +110,25 @@ def sync_folder(
         report.rebuilt = not reset and store.count() > 0
         store.reset()
         manifest = {}
-    docs, report.skipped = load_folder(folder, options.max_file_bytes, exclude=[store.store_dir])
+    entries, report.skipped = scan_folder(folder, options.max_file_bytes,
+                                          exclude=[store.store_dir])
+    cache = text_cache_for(store)
     # Only the manifest says a file is wholly stored; passages of a file it does not
     # name (a sync killed mid-file) are stale and are replaced.
     done: dict[str, str] = dict(manifest.get("files", {}))
     present = store.sources()
-    on_disk = {d.source for d in docs}
+    on_disk = {e.source for e in entries}
     unreadable = {s.source for s in report.skipped}
     files = {s: h for s, h in done.items() if s in present or s in on_disk}
-    todo = [d for d in docs if files.get(d.source) != d.sha256]
+    todo = [e for e in entries if files.get(e.source) != e.sha256]
     # `files` is shared with `header`: every manifest written below holds its current state
     header = {"fingerprint": fingerprint, "folder": str(folder.resolve()), "files": files}
     gone = sorted((present | set(files)) - on_disk)
-    if not todo and not gone and manifest.get("complete"):
+    missing_texts = [e for e in entries if e not in todo and cache.get(e.sha256) is None]
+    if not todo and not gone and not missing_texts and manifest.get("complete"):
         report.unchanged = sorted(on_disk)
         report.passages = store.count()
-        return _nonempty(folder, docs, report)
+        return _nonempty(folder, entries, report)
     store.write_manifest({**header, "complete": False})
     for source in gone:
         if source in unreadable and source in files:
@@ -114,45 +139,82 @@ def sync_folder(
         files.pop(source, None)
         if source in done:
             report.removed.append(source)
-    report.unchanged = [d.source for d in docs if d not in todo]
-    bar = _progress(todo, progress)
-    for doc in bar:
-        spans = document_passages(doc.source, doc.text, options)
-        flags = [looks_like_instruction(s.text) for s in spans]
-        content = content_ranges(doc.text)
-        dropped = len(content) - len(readable_ranges(doc.text, content))
-        if dropped:
-            log.warning("%s: %d block(s) hold instructions or active markup; they are not "
-                        "indexed", doc.source, dropped)
-        files.pop(doc.source, None)  # not done until every passage is stored
-        store.write_manifest({**header, "complete": False})
-        store.delete_source(doc.source)  # delete first: ids are deterministic
-        (report.updated if doc.source in done else report.added).append(doc.source)
-        store.add(spans, doc.sha256, flags)
-        files[doc.source] = doc.sha256
-        store.write_manifest({**header, "complete": False})
+    report.unchanged = [e.source for e in entries if e not in todo]
+    with Extractor(options.extract_timeout) as extractor:
+        for n, entry in enumerate(_progress(todo, progress), 1):
+            extracted = _extracted(entry, cache, extractor)
+            if on_file:
+                on_file(n, len(todo), entry.source)
+            if isinstance(extracted, str):
+                report.skipped.append(Skipped(entry.source, extracted))
+                if entry.source in files:
+                    log.warning("keeping the indexed copy of %s (the new version cannot be "
+                                "read)", entry.source)
+                continue
+            spans = document_passages(entry.source, extracted, options)
+            flags = [looks_like_instruction(s.text) for s in spans]
+            files.pop(entry.source, None)  # not done until every passage is stored
+            store.write_manifest({**header, "complete": False})
+            store.delete_source(entry.source)  # delete first: ids are deterministic
+            (report.updated if entry.source in done else report.added).append(entry.source)
+            store.add(spans, entry.sha256, flags)
+            files[entry.source] = entry.sha256
+            store.write_manifest({**header, "complete": False})
+        for entry in missing_texts:  # an index made before the text cache existed
+            _extracted(entry, cache, extractor)
+    for item in report.skipped:
+        log.warning("skipping %s: %s", item.source, item.reason)
     store.write_manifest({**header, "complete": True})
+    cache.prune(files.values())
     report.passages = store.count()
-    return _nonempty(folder, docs, report)
+    return _nonempty(folder, [e for e in entries if e.source in files], report)
 
 
-def document_passages(source: str, text: str, options: SplitOptions) -> list[Passage]:
-    """The passages indexed for a document: its content (`index.clean`) without hostile
-    blocks (`index.hostile`), split run by run so no passage spans a dropped block."""
-    return [
-        passage
-        for run in readable_runs(text, content_ranges(text))
-        for passage in split_into_passages(source, text, run, options.passage_chars,
-                                           options.min_passage_chars)
-    ]
+def _extracted(entry: FileEntry, cache: TextCache, extractor: Extractor) -> ExtractedText | str:
+    """The file's text from the cache or freshly extracted (and cached); a reason if none."""
+    got = cache.get(entry.sha256)
+    if got is not None:
+        return got
+    try:
+        got = extractor.extract(entry.path)
+    except UnreadableFile as exc:
+        return str(exc)
+    cache.put(entry.sha256, got)
+    return got
+
+
+def document_passages(source: str, extracted: ExtractedText | str,
+                      options: SplitOptions) -> list[Passage]:
+    """The passages indexed for a document: its content (the loader's ranges, or
+    `index.clean` for plain text) without hostile blocks (`index.hostile`), split
+    run by run so no passage spans a dropped block, and on a PDF page by page so
+    every passage lies on one page, which it names."""
+    if isinstance(extracted, str):
+        extracted = ExtractedText(extracted)
+    text = extracted.text
+    ranges = list(extracted.ranges) if extracted.ranges is not None else content_ranges(text)
+    dropped = len(ranges) - len(readable_ranges(text, ranges))
+    if dropped:
+        log.warning("%s: %d block(s) hold instructions or active markup; they are not "
+                    "indexed", source, dropped)
+    pages = list(extracted.pages) or [(0, len(text))]
+    out: list[Passage] = []
+    for number, (p_start, p_end) in enumerate(pages, 1):
+        on_page = [(max(s, p_start), min(e, p_end)) for s, e in ranges
+                   if s < p_end and e > p_start]
+        for run in readable_runs(text, on_page):
+            for p in split_into_passages(source, text, run, options.passage_chars,
+                                         options.min_passage_chars):
+                out.append(replace(p, page=number) if extracted.pages else p)
+    return out
 
 
 def _nonempty(folder: Path, docs: list, report: IndexReport) -> IndexReport:  # type: ignore[type-arg]
     if not docs and report.passages == 0:
         raise CorpusError(
-            f"No readable .txt or .md document in {folder}"
+            f"No readable document in {folder}"
             + (f" ({len(report.skipped)} skipped: see the warnings)" if report.skipped else "")
-            + ". Add documents, then run `rag index`."
+            + ". Add .txt, .md, .pdf, .html or .docx files, then run `rag index`."
         )
     return report
 
@@ -178,7 +240,7 @@ def finish_interrupted(
 
 
 def _progress(items: list, enabled: bool):  # type: ignore[no-untyped-def]
-    if not enabled or len(items) < 2:
+    if not enabled or not items:
         return items
     from tqdm import tqdm
 

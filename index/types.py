@@ -1,4 +1,5 @@
-"""The ground floor's shared type: a `Passage`, an exact stretch of a source.
+"""The ground floor's shared types: a `Passage`, an exact stretch of a source,
+and `ExtractedText`, the one text of a document that passages index into.
 
 The splitter makes them, the store keeps them, retrieval scores them and the
 answer cites them: one type for all four, so nothing converts between twins.
@@ -19,10 +20,13 @@ from typing import Any
 class Passage:
     """A retrieved stretch of a source document.
 
-    `text` is always `source_text[start:end]` of the file exactly as stored,
+    `text` is always `document_text[start:end]` (the document's extracted text,
+    for .txt/.md the file exactly as stored),
     so a passage can be highlighted in the original without searching for it.
     `score` is the fused retrieval score (higher is better); `dense` and
-    `lexical` keep the two components for inspection.
+    `lexical` keep the two components for inspection. `page` is the 1-based
+    PDF page the passage lies on (a passage never crosses a page), None for
+    formats without pages.
     """
 
     id: str
@@ -33,6 +37,50 @@ class Passage:
     score: float = 0.0
     dense: float | None = None
     lexical: float | None = None
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+Range = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ExtractedText:
+    """A document's text as indexed, with where its pages and its content lie.
+
+    `text` is what every offset indexes into (for .txt/.md the file exactly as
+    stored). `pages` holds ``(start, end)`` of each PDF page in `text` (empty
+    for formats without pages). `ranges` are the parts of `text` that are
+    content — for a PDF, each page without its running header, footer and page
+    number; ``None`` means "find them with `index.clean`" (plain text).
+
+    >>> e = ExtractedText("Page one.\n\nPage two.", pages=((0, 9), (11, 20)))
+    >>> e.page_of(12)
+    2
+    """
+
+    text: str
+    pages: tuple[Range, ...] = ()
+    ranges: tuple[Range, ...] | None = None
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding `offset`, or None for a document without pages."""
+        for number, (start, end) in enumerate(self.pages, 1):
+            if start <= offset <= end:
+                return number
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "pages": [list(p) for p in self.pages],
+                "ranges": None if self.ranges is None else [list(r) for r in self.ranges]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExtractedText:
+        ranges = data.get("ranges")
+        return cls(
+            text=str(data["text"]),
+            pages=tuple((int(a), int(b)) for a, b in data.get("pages") or ()),
+            ranges=None if ranges is None else tuple((int(a), int(b)) for a, b in ranges),
+        )

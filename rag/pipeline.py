@@ -22,9 +22,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from index.embed import offline_environment, packaged_embeddings
-from index.load import read_text_exact
 from index.store import PassageStore
-from index.sync import IndexReport, SplitOptions, finish_interrupted, sync_folder
+from index.sync import (
+    IndexReport,
+    OnFile,
+    SplitOptions,
+    finish_interrupted,
+    sync_folder,
+    text_cache_for,
+)
+from index.types import ExtractedText
 from rag import prompts, reader
 from rag.decide import DeclineModel, shipped_model, signals
 from rag.errors import CorpusError
@@ -84,6 +91,8 @@ class Pipeline:
         self._primed = ""  # the system text whose tokens the model has read
         self.retriever = HybridRetriever.build(store, settings.candidates)
         self._whole = self._whole_corpus()
+        self.texts = text_cache_for(store)
+        self._hashes: dict[str, str] | None = None  # source -> sha256, refreshed by index()
 
     @property
     def full_context(self) -> list[Passage] | None:
@@ -158,11 +167,14 @@ class Pipeline:
         return float(va @ vb / ((np.linalg.norm(va) * np.linalg.norm(vb)) or 1.0))
 
     # --- the corpus -------------------------------------------------------
-    def index(self, reset: bool = False, progress: bool = True) -> IndexReport:
+    def index(self, reset: bool = False, progress: bool = True,
+              on_file: OnFile | None = None) -> IndexReport:
         """Sync the store with `settings.corpus_dir` and rebuild the retriever."""
         with self._lock:
             report = sync_folder(self.settings.corpus_dir, self.store,
-                                 _split_options(self.settings), reset=reset, progress=progress)
+                                 _split_options(self.settings), reset=reset, progress=progress,
+                                 on_file=on_file)
+            self._hashes = None
             self.retriever = HybridRetriever.build(self.store, self.settings.candidates)
             self._whole = self._whole_corpus()
             self._primed = ""
@@ -175,11 +187,43 @@ class Pipeline:
             counts[p.source] = counts.get(p.source, 0) + 1
         return [SourceInfo(s, n) for s, n in sorted(counts.items())]
 
+    def extracted(self, source: str) -> ExtractedText:
+        """The indexed document's `ExtractedText` (its text, and its pages for a PDF)."""
+        if self._hashes is None:
+            self._hashes = self.store.file_hashes()
+        sha = self._hashes.get(source)
+        got = self.texts.get(sha) if sha else None
+        if got is None:
+            raise CorpusError(f"'{source}' is not an indexed document (run `rag index`).")
+        return got
+
     def document_text(self, source: str) -> str:
-        """The whole indexed document exactly as stored (citation offsets index into it)."""
-        if source not in {s.source for s in self.sources()}:
-            raise CorpusError(f"'{source}' is not an indexed document.")
-        return read_text_exact(self.settings.corpus_dir / source)
+        """The indexed document's text: every citation's offsets index into it.
+
+        For .txt/.md it is the file exactly as stored when it was indexed; for
+        PDF, HTML and DOCX the text extracted then (kept beside the index), so
+        ``document_text(c.source)[c.start:c.end] == c.quote`` for every citation.
+        """
+        return self.extracted(source).text
+
+    def page_image(self, source: str, page: int, start: int, end: int) -> bytes | None:
+        """PNG of a PDF page with the span ``start:end`` highlighted; None if it cannot be drawn.
+
+        None when the file is gone or changed since indexing (boxes would be wrong).
+        """
+        from index.pdf_page import render_highlight
+
+        extracted = self.extracted(source)
+        path = self.settings.corpus_dir / source
+        if not extracted.pages or not 1 <= page <= len(extracted.pages):
+            return None
+        try:
+            if hashlib.sha256(path.read_bytes()).hexdigest() != (self._hashes or {}).get(source):
+                return None
+        except OSError:
+            return None
+        p_start = extracted.pages[page - 1][0]
+        return render_highlight(path, page, start - p_start, end - p_start)
 
     # --- answering --------------------------------------------------------
     def answer(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -297,4 +341,4 @@ def _complete(timings: dict[str, float]) -> dict[str, float]:
 
 def _split_options(settings: Settings) -> SplitOptions:
     return SplitOptions(settings.passage_chars, settings.min_passage_chars,
-                        settings.max_file_bytes)
+                        settings.max_file_bytes, settings.extract_timeout)

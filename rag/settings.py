@@ -34,6 +34,8 @@ from pydantic_settings import (
 from rag.errors import SettingsError
 
 CONFIG_FILE = "rag.yaml"
+# what index/ can read (index.extract.SUFFIXES; not imported: settings load before index)
+_READABLE = (".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".xhtml", ".docx")
 ENV_PREFIX = "RAG_"
 
 
@@ -99,6 +101,15 @@ class _Fields(BaseSettings):
     max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")
     history_turns: int = Field(3, ge=0, le=50, description="Past turns used to rewrite follow-ups.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Larger files are skipped.")
+    extract_timeout: float = Field(
+        60.0, ge=0, description="Seconds one PDF/HTML/DOCX may take to extract before it is "
+        "skipped (0 = no limit)."
+    )
+    upload_types: list[str] = Field(
+        [".pdf", ".html", ".htm", ".docx", ".txt", ".md"],
+        description="File types the web chat accepts as uploads.",
+    )
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Larger uploads are refused.")
 
     # --- serving
     host: str = Field("127.0.0.1", description="Web chat bind address.")
@@ -118,6 +129,10 @@ class _Fields(BaseSettings):
                 f"full_context_tokens ({self.full_context_tokens}) + max_answer_tokens "
                 f"({self.max_answer_tokens}) do not fit context_size ({self.context_size})"
             )
+        unknown_types = sorted({t.lower() for t in self.upload_types} - set(_READABLE))
+        if unknown_types:
+            raise ValueError(f"upload_types {unknown_types} cannot be indexed; choose from "
+                             f"{', '.join(_READABLE)}")
         if self.top_k > self.candidates:
             raise ValueError(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
         if self.max_answer_tokens * 2 > self.context_size:

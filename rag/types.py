@@ -25,7 +25,10 @@ __all__ = ["Answer", "Citation", "Passage", "last_answer"]
 class Citation:
     """An exact span of a source document that supports part of an answer.
 
-    Invariant: ``open(corpus / source, encoding="utf-8", newline="").read()[start:end] == quote``.
+    Invariant: ``pipeline.document_text(source)[start:end] == quote``: the
+    document's extracted text (for .txt/.md the file exactly as stored; for
+    PDF, HTML and DOCX the text kept beside the index). `page` is the 1-based
+    PDF page where the quote starts, None for formats without pages.
     """
 
     source: str
@@ -33,6 +36,7 @@ class Citation:
     end: int
     quote: str
     passage_id: str | None = None
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

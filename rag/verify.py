@@ -227,7 +227,8 @@ def locate_answer(
         if score <= 0:
             return base
     quote = text_of(best)
-    cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id)
+    cite = Citation(best.passage.source, best.start, best.end, quote, best.passage.id,
+                    page=best.passage.page)
     return Located(cite, bool(verbatim), score, cover(best),
                    _missing_keys(question, best.terms), base.keys_missing_context, echo)
 
