@@ -35,15 +35,28 @@ __all__ = ["FAILURE_KINDS", "RETRIEVAL_K", "SourceCache", "failure_kind", "score
 
 
 class SourceCache:
-    """Reads each corpus document once, exactly as stored."""
+    """Reads each corpus document's text once: the text citations index into
+    (for .txt/.md the file exactly as stored; PDF, HTML, DOCX extracted)."""
 
     def __init__(self) -> None:
         self._texts: dict[Path, str | None] = {}
 
     def text(self, path: Path) -> str | None:
         if path not in self._texts:
-            self._texts[path] = read_source(path) if path.is_file() else None
+            self._texts[path] = _document_text(path) if path.is_file() else None
         return self._texts[path]
+
+
+def _document_text(path: Path) -> str | None:
+    from index.errors import UnreadableFile
+    from index.extract import TEXT_SUFFIXES, extract_file
+
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return read_source(path)
+    try:
+        return extract_file(path).text  # deterministic: the text the index cached
+    except UnreadableFile:
+        return None
 
 
 def score_answer(

@@ -6,6 +6,7 @@ edge, and nowhere else. This is the one module that may import `ui` and
 
 Example:
     $ rag index                       # sync the store with ./seeds
+    $ rag index ~/papers --watch      # and keep it in sync
     $ rag ask "Where did the envoys meet?" --json
     $ RAG_MODEL=qwen2.5-1.5b rag chat
 """
@@ -37,14 +38,46 @@ def cmd_index(args: argparse.Namespace) -> int:
     from index.sync import SplitOptions, sync_folder
 
     offline_environment()
+    if not args.verbose:  # the summary below names every skipped file once
+        logging.getLogger("index.sync").setLevel(logging.ERROR)
     overrides = {"corpus_dir": args.folder} if args.folder else {}
     s = Settings(**overrides).resolved()
     store = PassageStore(s.store_dir, packaged_embeddings())
-    report = sync_folder(s.corpus_dir, store, SplitOptions(s.passage_chars, s.min_passage_chars,
-                                                           s.max_file_bytes), reset=args.reset)
-    for item in report.skipped:
-        print(f"skipped {item.source}: {item.reason}", file=sys.stderr)
-    print(report.summary())
+    options = SplitOptions(s.passage_chars, s.min_passage_chars, s.max_file_bytes,
+                           s.extract_timeout)
+
+    def sync(reset: bool = False, progress: bool = True):  # type: ignore[no-untyped-def]
+        report = sync_folder(s.corpus_dir, store, options, reset=reset, progress=progress)
+        if report.skipped:
+            print(f"{len(report.skipped)} file(s) skipped:", file=sys.stderr)
+            for line in report.skipped_lines():
+                print("  " + line, file=sys.stderr)
+        print(report.summary(), flush=True)
+        return report
+
+    sync(reset=args.reset)
+    if args.watch:
+        from index.watch import watch_folder
+
+        print(f"watching {s.corpus_dir} for changes (Ctrl+C stops)", flush=True)
+        watch_folder(s.corpus_dir, lambda: _sync_or_say(sync), ignore=s.store_dir)
+    return 0
+
+
+def _sync_or_say(sync):  # type: ignore[no-untyped-def]
+    """In watch mode a bad moment (the last document deleted) is said, not fatal."""
+    try:
+        return sync(progress=False)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return None
+
+
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from index.bench import bench_ingest
+
+    print(bench_ingest(Settings(corpus_dir=args.folder).resolved().corpus_dir,
+                       repeat=args.repeat))
     return 0
 
 
@@ -142,7 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="sync the store with a folder")
     p.add_argument("folder", nargs="?", help="corpus folder (default: corpus_dir)")
     p.add_argument("--reset", action="store_true", help="drop the store and re-embed everything")
+    p.add_argument("--watch", action="store_true",
+                   help="then keep the index in sync with the folder (Ctrl+C stops)")
     p.set_defaults(func=cmd_index)
+    p = sub.add_parser("bench-ingest",
+                       help="measure text extraction: PDF pages/s, HTML and DOCX files/s")
+    p.add_argument("folder", help="a folder of documents to extract (nothing is indexed)")
+    p.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
+    p.set_defaults(func=cmd_bench_ingest)
     sub.add_parser("sources", help="list indexed documents").set_defaults(func=cmd_sources)
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")

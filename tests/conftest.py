@@ -101,12 +101,24 @@ def read_exact(path: Path) -> str:
         return fh.read()
 
 
-def assert_citations_exact(answer, corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    """The citation invariant: each quote is exactly its span of the stored file."""
+def assert_citations_exact(answer, where) -> None:  # type: ignore[no-untyped-def]
+    """The citation invariant: ``document_text(c.source)[c.start:c.end] == c.quote``.
+
+    `where` is a pipeline (its `document_text`, the text kept beside the index)
+    or a corpus folder (each file extracted afresh: extraction is deterministic,
+    and for .txt/.md it is the file exactly as stored).
+    """
+    if isinstance(where, Path):
+        from index.extract import extract_file
+
+        def document_text(source: str) -> str:
+            return extract_file(where / source).text
+    else:
+        document_text = where.document_text
     for c in answer.citations:
-        assert read_exact(corpus / c.source)[c.start : c.end] == c.quote, c
+        assert document_text(c.source)[c.start : c.end] == c.quote, c
     for p in answer.passages:
-        assert read_exact(corpus / p.source)[p.start : p.end] == p.text, p
+        assert document_text(p.source)[p.start : p.end] == p.text, p
 
 
 @pytest.fixture(scope="session")
