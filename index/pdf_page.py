@@ -23,8 +23,10 @@ def highlight_boxes(textpage, start: int, end: int) -> list[tuple[float, float, 
     """(left, bottom, right, top) of each line of the text span, in PDF units."""
     import pypdfium2.raw as pdfium_c
 
+    if end <= start:
+        return []
     first = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, start)
-    last = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, max(start, end - 1))
+    last = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, end - 1)
     if first < 0 or last < first:
         return []
     count = textpage.count_rects(first, last - first + 1)
