@@ -26,3 +26,7 @@ class UnreadableFile(RagError):
 
     Indexing skips the file with that reason and keeps everything else.
     """
+
+
+class UploadRefused(RagError):
+    """An upload was not taken (wrong type, too large, not an uploaded file); says why."""

@@ -88,6 +88,7 @@ class Pipeline:
         self._chat_model = chat_model
         self.decline_model = decline_model or shipped_model()
         self._lock = threading.RLock()
+        self._index_lock = threading.Lock()  # one sync at a time; answering does not wait
         self._primed = ""  # the system text whose tokens the model has read
         self.retriever = HybridRetriever.build(store, settings.candidates)
         self._whole = self._whole_corpus()
@@ -169,15 +170,21 @@ class Pipeline:
     # --- the corpus -------------------------------------------------------
     def index(self, reset: bool = False, progress: bool = True,
               on_file: OnFile | None = None) -> IndexReport:
-        """Sync the store with `settings.corpus_dir` and rebuild the retriever."""
-        with self._lock:
+        """Sync the store with `settings.corpus_dir` and rebuild the retriever.
+
+        Answering goes on while files are read and embedded (uploads are indexed
+        in the background): only the swap to the new retriever waits for the model.
+        """
+        with self._index_lock:
             report = sync_folder(self.settings.corpus_dir, self.store,
                                  _split_options(self.settings), reset=reset, progress=progress,
                                  on_file=on_file)
-            self._hashes = None
-            self.retriever = HybridRetriever.build(self.store, self.settings.candidates)
-            self._whole = self._whole_corpus()
-            self._primed = ""
+            retriever = HybridRetriever.build(self.store, self.settings.candidates)
+            with self._lock:
+                self._hashes = None
+                self.retriever = retriever
+                self._whole = self._whole_corpus()
+                self._primed = ""
             return report
 
     def sources(self) -> list[SourceInfo]:

@@ -3,8 +3,9 @@
 The page only builds the interface around a pipeline it is handed; it never
 builds one (that is `ui.server.main`). Layout, left to right: the chat (with
 example questions, a question box, Ask / Stop / Start over), and the sources
-panel (the selected answer's cited passages, the whole document, the indexed
-documents and the model).
+panel (the selected answer's cited passages — a PDF's page as an image with the
+quote highlighted —, the whole document, the indexed documents and the model,
+and a box to drop files into or remove uploaded ones).
 
 One model answers one question at a time: every event that runs the model
 shares the concurrency group ``"model"`` with a limit of 1, and the queue holds
@@ -21,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -30,6 +32,7 @@ from ui.examples import example_questions
 from ui.handlers import ChatHandlers
 from ui.server import launch, main
 from ui.theme import OPEN_DOCUMENT_JS
+from ui.upload_handlers import DocumentHandlers
 
 # `rag serve` calls `ui.app.main`; `launch` is here for callers of build_ui.
 __all__ = ["build_ui", "launch", "main"]
@@ -37,6 +40,7 @@ __all__ = ["build_ui", "launch", "main"]
 TITLE = "Ask your documents"
 DEFAULT_QUEUE_SIZE = 16
 MODEL = "model"  # the concurrency group of every event that runs the model
+DOCUMENTS = "documents"  # uploads and removals: they wait for indexing, never for the model
 
 
 def _examples(sources: Sequence[Any], chat: ChatHandlers) -> list[str]:
@@ -48,6 +52,18 @@ def _examples(sources: Sequence[Any], chat: ChatHandlers) -> list[str]:
     return example_questions(docs)
 
 
+def _document_handlers(pipeline: Any) -> DocumentHandlers | None:
+    """Uploads need a real corpus folder and a pipeline that can re-index."""
+    settings = getattr(pipeline, "settings", None)
+    corpus = getattr(settings, "corpus_dir", None)
+    if corpus is None or not hasattr(pipeline, "index") or not hasattr(settings, "upload_types"):
+        return None
+    from index.uploads import Uploads
+
+    return DocumentHandlers(pipeline, Uploads(Path(corpus), settings.upload_types,
+                                              settings.max_upload_bytes))
+
+
 def build_ui(pipeline: Any, examples: Sequence[str] | None = None) -> gr.Blocks:
     """Build (not launch) the chat page for `pipeline`.
 
@@ -57,6 +73,7 @@ def build_ui(pipeline: Any, examples: Sequence[str] | None = None) -> gr.Blocks:
             derived from the indexed documents (see `ui.examples`).
     """
     chat = ChatHandlers(pipeline)
+    documents = _document_handlers(pipeline)
     sources = list(pipeline.sources())
     names = [s.source for s in sources]
     if examples is None:
@@ -127,7 +144,25 @@ def build_ui(pipeline: Any, examples: Sequence[str] | None = None) -> gr.Blocks:
                     )
                     doc_view = gr.HTML("", elem_id="rag-doc", js_on_load=None)
                 with gr.Accordion(f"Indexed documents ({len(names)})", open=False):
-                    gr.HTML(render.documents_table_html(sources, model_name), js_on_load=None)
+                    docs_table = gr.HTML(render.documents_table_html(sources, model_name),
+                                         js_on_load=None, elem_id="rag-docs")
+                if documents is not None:
+                    with gr.Accordion("Add or remove documents", open=False,
+                                      elem_id="rag-upload-box"):
+                        upload = gr.File(
+                            label="Drop files here or click to pick",
+                            file_count="multiple", file_types=list(settings.upload_types),
+                            elem_id="rag-upload", height=120,
+                        )
+                        upload_status = gr.HTML("", elem_id="rag-upload-status",
+                                                js_on_load=None)
+                        with gr.Row(equal_height=True):
+                            removable = gr.Dropdown(
+                                choices=documents.uploads.uploaded(), value=None,
+                                label="Uploaded document", elem_id="rag-removable", scale=3,
+                            )
+                            remove_btn = gr.Button("Remove", size="sm", scale=1,
+                                                   elem_id="rag-remove")
 
         # Page events: instant, outside the queue, and not part of the public API.
         quick: dict[str, Any] = {"queue": False, "show_progress": "hidden",
@@ -177,6 +212,16 @@ def build_ui(pipeline: Any, examples: Sequence[str] | None = None) -> gr.Blocks:
                          **quick)
         doc_box.expand(chat.open_document, [doc_choice, turns, selected], [doc_view, doc_box],
                        **quick)
+
+        if documents is not None:
+            upload.upload(documents.upload, [upload],
+                          [upload_status, upload, docs_table, doc_choice, removable],
+                          concurrency_id=DOCUMENTS, concurrency_limit=8,
+                          show_progress="hidden", api_visibility="private")
+            remove_btn.click(documents.remove, [removable],
+                             [upload_status, docs_table, doc_choice, removable],
+                             concurrency_id=DOCUMENTS, concurrency_limit=8,
+                             show_progress="hidden", api_visibility="private")
 
         # The public API: one endpoint for scripts and gradio_client, same queue.
         with gr.Row(visible=False):

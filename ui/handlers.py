@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,7 +25,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import BadQuestion, ModelError, RagError
-from rag.types import Answer
+from rag.types import Answer, Citation
 from ui import render
 from ui.runs import SessionRuns
 
@@ -82,10 +83,22 @@ class ChatHandlers:
         """(question, answer text) pairs of the verified turns, oldest first."""
         return [(q, a.text) for _, (q, a) in sorted(turns.items())]
 
+    def page_image(self, cite: Citation) -> str | None:
+        """A PDF citation's page as a PNG data URI, quote highlighted; None if it cannot be drawn."""
+        draw = getattr(self.pipeline, "page_image", None)
+        if draw is None or not cite.page:
+            return None
+        try:
+            png = draw(cite.source, cite.page, cite.start, cite.end)
+        except (OSError, ValueError, RagError) as exc:
+            log.warning("cannot draw page %s of %s: %s", cite.page, cite.source, exc)
+            return None
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii") if png else None
+
     def sources_for(self, turns: Turns, turn: int | None) -> str:
         if turn is None or turn not in turns:
             return render.sources_placeholder()
-        return render.sources_html(turns[turn][1], turn, self.document_text)
+        return render.sources_html(turns[turn][1], turn, self.document_text, self.page_image)
 
     # --- asking --------------------------------------------------------------
     @staticmethod

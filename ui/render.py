@@ -170,11 +170,14 @@ def _score(p: Passage | None) -> str:
 
 
 def sources_html(
-    answer: Answer, turn: int, document_text: Callable[[str], str | None]
+    answer: Answer, turn: int, document_text: Callable[[str], str | None],
+    page_image: Callable[[Citation], str | None] | None = None,
 ) -> str:
     """The sources panel for one answer: each cited passage, quote highlighted.
 
     `document_text(source)` returns the stored document or None when it is gone.
+    `page_image(citation)` returns a ``data:`` URI of a PDF citation's page
+    with the quote highlighted, or None (shown under the passage when given).
     """
     head = f'<div class="rag-sources" data-turn="{turn}">'
     head += f'<div class="rag-asked">Sources for: <q>{esc(answer.question)}</q></div>'
@@ -206,10 +209,25 @@ def sources_html(
             f'<header><span class="rag-num">[{n}]</span> '
             f'<button class="rag-open" data-source="{esc(cite.source)}" '
             f'title="Open the whole document">{esc(cite.source)}</button> '
-            f"{_score(passage)}</header>"
-            f'<blockquote class="rag-context">{context}</blockquote></section>'
+            f"{_page_label(cite)}{_score(passage)}</header>"
+            f'<blockquote class="rag-context">{context}</blockquote>'
+            f"{_page_figure(cite, page_image)}</section>"
         )
     return head + "".join(items) + _timings(answer) + "</div>"
+
+
+def _page_label(cite: Citation) -> str:
+    return f'<span class="rag-page-num">page {cite.page}</span> ' if cite.page else ""
+
+
+def _page_figure(cite: Citation, page_image: Callable[[Citation], str | None] | None) -> str:
+    """The PDF page as an image, the quoted lines highlighted (data URI: no other request)."""
+    uri = page_image(cite) if page_image and cite.page else None
+    if not uri or not uri.startswith("data:image/png;base64,"):
+        return ""
+    alt = f"Page {cite.page} of {cite.source}, the quoted lines highlighted"
+    return (f'<figure class="rag-page"><img src="{esc(uri)}" alt="{esc(alt)}" loading="lazy">'
+            f"<figcaption>{esc(cite.source)}, page {cite.page}</figcaption></figure>")
 
 
 def _closest(passages: Sequence[Passage]) -> str:

@@ -78,6 +78,12 @@ mark.rag-quote { background: #fde68a; color: #1f2937; padding: 1px 2px; border-r
   border-bottom: 1px solid var(--border-color-primary); word-break: break-all; }
 .rag-docs .rag-count { text-align: right; }
 .rag-model { margin-bottom: 6px; }
+.rag-page-num { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-page { margin: 8px 0 0; }
+.rag-page img { width: 100%; height: auto; border: 1px solid var(--border-color-primary);
+  border-radius: 4px; }
+.rag-page figcaption { color: var(--body-text-color-subdued); font-size: 0.8em; }
+.rag-uploads ul { margin: 4px 0; padding-left: 1.2em; }
 """
 
 # Clicking a [n] marker selects its answer (a Gradio `select` event fills the

@@ -1,0 +1,116 @@
+"""The web chat's document events: upload files, see them indexed, remove one.
+
+Uploads are saved by `index.uploads.Uploads` (safe names, types and size
+limits, a record of what was uploaded) and indexed by one
+`BackgroundIndexer`, so the chat keeps answering meanwhile: these events run
+in their own concurrency group, never the model's. Each handler is a
+generator that reports progress until the index run that covers its files
+has finished, then refreshes the document lists.
+
+Example:
+    >>> docs = DocumentHandlers(pipeline, Uploads(corpus, [".pdf"], 10**7))   # doctest: +SKIP
+    >>> *_, last = docs.upload(["/tmp/gradio/ab12/report.pdf"])               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from index.errors import UploadRefused
+from index.uploads import Uploads
+from ui import render
+from ui.indexer import BackgroundIndexer
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+
+
+class DocumentHandlers:
+    """Upload and remove events bound to one pipeline; see the module docstring."""
+
+    def __init__(self, pipeline: Any, uploads: Uploads) -> None:
+        self.pipeline = pipeline
+        self.uploads = uploads
+        self.indexer = BackgroundIndexer(self._index)
+
+    def _index(self) -> Any:
+        def on_file(done: int, total: int, source: str) -> None:
+            self.indexer.progress = f"{done}/{total}: {source}"
+
+        return self.pipeline.index(progress=False, on_file=on_file)
+
+    # --- what the page shows --------------------------------------------------
+    def lists(self) -> tuple[Any, Any, Any]:
+        """(documents table, document dropdown, removable dropdown), refreshed."""
+        sources = list(self.pipeline.sources())
+        names = [s.source for s in sources]
+        model = str(getattr(self.pipeline, "model_name", "") or "unknown model")
+        removable = [s for s in self.uploads.uploaded() if s in names]
+        return (render.documents_table_html(sources, model),
+                gr.update(choices=names),
+                gr.update(choices=removable, value=None))
+
+    def _wait_for_index(self, note: str) -> Iterator[str]:
+        ticket = self.indexer.request()
+        while not self.indexer.wait(ticket, POLL_SECONDS):
+            progress = self.indexer.progress
+            yield render.status_html(f"{note} {progress}".strip(), "info")
+
+    def _outcome(self, saved: list[str], refused: list[str]) -> str:
+        lines = []
+        report = self.indexer.last_report
+        if self.indexer.last_error is not None:
+            lines.append(f"Indexing failed: {self.indexer.last_error}")
+        skipped = {s.source: s.reason for s in getattr(report, "skipped", [])}
+        indexed = [s for s in saved if s not in skipped]
+        if indexed:
+            lines.append("Indexed: " + ", ".join(indexed) + ".")
+        lines += [f"Not indexed: {s}: {skipped[s]}" for s in saved if s in skipped]
+        lines += [f"Not accepted: {r}" for r in refused]
+        kind = "info" if indexed and not refused and len(indexed) == len(saved) else "error"
+        return render.status_html("\n".join(lines) or "Nothing to index.", kind)
+
+    # --- events ------------------------------------------------------------------
+    def upload(self, files: list[Any] | None) -> Iterator[tuple[Any, ...]]:
+        """Save the dropped or picked files, index them, report each one.
+
+        Yields (status, file box, documents table, document dropdown, removable dropdown).
+        """
+        skip = gr.skip()
+        saved, refused = [], []
+        for f in files or []:
+            path = Path(str(getattr(f, "name", f)))
+            try:
+                saved.append(self.uploads.save(path.name, path))
+            except (UploadRefused, OSError) as exc:
+                refused.append(str(exc))
+        if saved:
+            note = f"Indexing {len(saved)} file(s)…"
+            yield render.status_html(note, "info"), None, skip, skip, skip
+            for status in self._wait_for_index(note):
+                yield status, skip, skip, skip, skip
+        yield (self._outcome(saved, refused), None, *self.lists())
+
+    def remove(self, source: str | None) -> Iterator[tuple[Any, ...]]:
+        """Delete one uploaded file and drop it from the index.
+
+        Yields (status, documents table, document dropdown, removable dropdown).
+        """
+        skip = gr.skip()
+        if not source:
+            yield render.status_html("Choose an uploaded document to remove."), skip, skip, skip
+            return
+        try:
+            self.uploads.remove(source)
+        except UploadRefused as exc:
+            yield render.status_html(str(exc)), skip, skip, skip
+            return
+        for status in self._wait_for_index(f"Removing {source}…"):
+            yield status, skip, skip, skip
+        yield (render.status_html(f"Removed {source}.", "info"), *self.lists())
