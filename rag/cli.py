@@ -97,7 +97,8 @@ def _print_answer(a, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     print(a.text)
     for i, c in enumerate(a.citations, 1):
         quote = " ".join(c.quote.split())
-        print(f"  [{i}] {c.source}:{c.start}-{c.end}  \"{quote}\"")
+        page = f" p.{c.page}" if getattr(c, "page", None) else ""
+        print(f"  [{i}] {c.source}{page}:{c.start}-{c.end}  \"{quote}\"")
     t = a.timings
     print(f"  ({t.get('total', 0):.1f} s; first token {t.get('first_token', 0):.1f} s; "
           f"{a.model})", file=sys.stderr)
