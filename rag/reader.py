@@ -125,7 +125,7 @@ def focused_sentences(
             if looks_like_instruction(text):
                 continue
             span = Passage(p.id, p.source, p.start + s, p.start + e, text, p.score, p.dense,
-                           p.lexical)
+                           p.lexical, p.page)
             pieces.append((_overlap(q, text), rank, i, span))
     pieces.sort(key=lambda t: (-t[0], t[1], t[2]))
     kept: list[Passage] = []
