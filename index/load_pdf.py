@@ -36,7 +36,7 @@ _EDGE_LINES = 2  # how many lines at each edge of a page may be running
 
 def extract_pdf(data: bytes) -> ExtractedText:
     """Text, pages and content ranges of a PDF, or `UnreadableFile` saying why not."""
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
     try:
         pdf = pdfium.PdfDocument(data)

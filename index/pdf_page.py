@@ -21,7 +21,7 @@ HIGHLIGHT = (255, 214, 0, 110)
 
 def highlight_boxes(textpage, start: int, end: int) -> list[tuple[float, float, float, float]]:  # type: ignore[no-untyped-def]
     """(left, bottom, right, top) of each line of the text span, in PDF units."""
-    import pypdfium2.raw as pdfium_c
+    import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 
     if end <= start:
         return []
@@ -35,7 +35,7 @@ def highlight_boxes(textpage, start: int, end: int) -> list[tuple[float, float, 
 
 def render_highlight(path: Path, page: int, start: int, end: int) -> bytes:
     """PNG bytes of 1-based `page` of the PDF at `path`, `start:end` of its text highlighted."""
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
     from PIL import Image, ImageDraw
 
     pdf = pdfium.PdfDocument(str(path))
