@@ -1,7 +1,7 @@
 """Turn one file into its `ExtractedText`, by format, within a time limit.
 
 `extract_file` picks the loader by suffix. `Extractor` runs the loaders of
-PDF, HTML and DOCX in a worker process so that a file whose extraction runs
+PDF, HTML and DOCX in a worker process (this module run as a script) so that a file whose extraction runs
 past `timeout` seconds (a pathological PDF, a huge page) can be stopped — a
 thread cannot be — and skipped with a clear reason; plain text is read in
 process (it cannot hang).
@@ -13,8 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
+import os
+import select
+import subprocess
+import sys
 from pathlib import Path
 from types import TracebackType
 
@@ -65,46 +69,70 @@ def extract_file(path: Path | str) -> ExtractedText:
     return extract_bytes(path.suffix, raw)
 
 
-def _ready() -> bool:
-    return True
-
-
 class Extractor:
     """Extracts files, stopping any non-text extraction that runs past `timeout` seconds.
 
+    The worker is a child process (``python -m index.extract``) spoken to in
+    JSON lines over its stdin and stdout. Not `multiprocessing`: its "spawn"
+    re-imports the caller's main script in the child, which re-runs a user's
+    unguarded script (``from rag import answer; answer(...)``) and hangs.
     ``timeout <= 0`` extracts everything in process, without a limit.
     """
 
     def __init__(self, timeout: float = 60.0) -> None:
         self.timeout = timeout
-        self._pool = None  # type: ignore[var-annotated]
+        self._proc: subprocess.Popen[str] | None = None
 
     def extract(self, path: Path) -> ExtractedText:
         if self.timeout <= 0 or path.suffix.lower() in TEXT_SUFFIXES:
             return extract_file(path)
-        pool = self._worker()
-        pending = pool.apply_async(extract_file, (str(path),))
-        try:
-            return pending.get(self.timeout)
-        except multiprocessing.TimeoutError:
+        proc = self._worker()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps({"path": str(path)}) + "\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
+        line = proc.stdout.readline() if ready else ""
+        if not line:
             self.close()  # the only way to stop it; the next file gets a fresh worker
+            if ready:
+                raise UnreadableFile("the extraction worker died (the file may be malformed)")
             raise UnreadableFile(
                 f"extraction took longer than {self.timeout:g} s (the extract_timeout "
                 "setting); the file may be malformed"
-            ) from None
+            )
+        reply = json.loads(line)
+        if "error" in reply:
+            raise UnreadableFile(reply["error"])
+        return ExtractedText.from_json(reply["text"])
 
-    def _worker(self):  # type: ignore[no-untyped-def]
-        if self._pool is None:
-            # spawn, not fork: the parent holds threads (Chroma, torch) a fork would copy mid-lock
-            self._pool = multiprocessing.get_context("spawn").Pool(1)
-            self._pool.apply(_ready)  # start-up time is not the first file's extraction time
-        return self._pool
+    def _worker(self) -> subprocess.Popen[str]:
+        if self._proc is None or self._proc.poll() is not None:
+            # the child finds our packages where we found them, whatever its working folder
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "index.extract"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env, bufsize=1,
+            )
+            self._ping()
+        return self._proc
+
+    def _ping(self) -> None:
+        """Wait until the worker is up: its start-up is not the first file's extraction time."""
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("{}\n")
+        proc.stdin.flush()
+        if not proc.stdout.readline():
+            raise UnreadableFile("the extraction worker could not start")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            for stream in (self._proc.stdin, self._proc.stdout):
+                if stream is not None:
+                    stream.close()
+            self._proc = None
 
     def __enter__(self) -> Extractor:
         return self
@@ -112,3 +140,24 @@ class Extractor:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _serve() -> None:
+    """The worker: one JSON request per line in, one JSON reply per line out."""
+    for line in sys.stdin:
+        request = json.loads(line)
+        if "path" not in request:
+            reply: dict[str, object] = {"ready": True}
+        else:
+            try:
+                reply = {"text": extract_file(request["path"]).to_json()}
+            except UnreadableFile as exc:
+                reply = {"error": str(exc)}
+            except Exception as exc:  # a loader bug must not look like a timeout
+                reply = {"error": f"extraction failed ({type(exc).__name__}: {exc})"}
+        sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve()

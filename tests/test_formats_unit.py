@@ -159,3 +159,22 @@ def test_watch_filter() -> None:
     assert not relevant("/c/.hidden/a.txt", folder)
     assert not relevant("/c/.rag/texts/1.json", folder, Path("/c/.rag"))
     assert not relevant("/c/photo.jpg", folder)
+
+
+def test_an_unguarded_user_script_can_extract_in_the_worker(tmp_path: Path) -> None:
+    """The worker never re-runs the caller's script (multiprocessing's spawn would)."""
+    import subprocess
+    import sys
+
+    pdf = docs.make_pdf(tmp_path / "h.pdf")
+    script = tmp_path / "user_script.py"
+    script.write_text(
+        "from pathlib import Path\nfrom index.extract import Extractor\n"
+        "print('script ran')\n"
+        f"with Extractor(60) as e:\n    print(len(e.extract(Path({str(pdf)!r})).pages))\n",
+        encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(root), "PATH": ""})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["script", "ran", "3"]
