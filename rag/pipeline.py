@@ -112,12 +112,16 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, progress: bool = True) -> Pipeline:
         """Build the embedder and store; index the corpus first when the store is empty
-        or an indexing run was interrupted (never answer from a half index)."""
+        or an indexing run was interrupted (never answer from a half index), or it
+        was made with other splitting settings or an older version (no texts kept)."""
         offline_environment()
         settings = (settings or Settings()).resolved()
         embeddings = packaged_embeddings()
         store = PassageStore(settings.store_dir, embeddings)
-        report = finish_interrupted(settings.corpus_dir, store, _split_options(settings), progress)
+        options = _split_options(settings)
+        stale = store.count() > 0 and store.manifest().get("fingerprint") != options.fingerprint()
+        report = (sync_folder(settings.corpus_dir, store, options, progress=progress) if stale
+                  else finish_interrupted(settings.corpus_dir, store, options, progress))
         if report:
             log.info("%s", report.summary())
         return cls(settings, store, embeddings)

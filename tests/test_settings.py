@@ -81,3 +81,11 @@ def test_malformed_file_is_named(tmp_path: Path, body: str, message: str) -> Non
     cfg.write_text(body, encoding="utf-8")
     with pytest.raises(SettingsError, match=message):
         Settings(config_file=cfg)
+def test_upload_types_must_be_readable_and_match_the_loaders() -> None:
+    from index.extract import SUFFIXES
+    from rag.settings import _READABLE
+
+    assert set(_READABLE) == set(SUFFIXES)  # settings cannot import index/ at load time
+    assert ".pdf" in Settings().upload_types
+    with pytest.raises(SettingsError, match="upload_types"):
+        Settings(upload_types=[".pdf", ".exe"])
