@@ -56,7 +56,7 @@ class ExtractedText:
     content — for a PDF, each page without its running header, footer and page
     number; ``None`` means "find them with `index.clean`" (plain text).
 
-    >>> e = ExtractedText("Page one.\n\nPage two.", pages=((0, 9), (11, 20)))
+    >>> e = ExtractedText("Page one.\\n\\nPage two.", pages=((0, 9), (11, 20)))
     >>> e.page_of(12)
     2
     """
