@@ -124,33 +124,54 @@ def test_watch_picks_up_a_new_file(pipeline: Pipeline) -> None:
 
 
 QUESTIONS = [
-    ("What does the warranty exclude?", "handbook.pdf", "limescale", 2),
-    ("How long does the warranty cover manufacturing defects?", "handbook.pdf", "two years", 2),
-    ("Within how many days are claims answered?", "handbook.pdf", "fourteen", 3),
-    ("How much did the harbour museum restoration cost?", "harbour.html", "2.4 million", None),
-    ("Where does the office move to?", "memo.docx", "Mill Street", None),
+    ("How long does the warranty cover manufacturing defects?", "handbook", "two years", 2),
+    ("What is the heating element made of?", "handbook", "stainless steel", 1),
+    ("How is a replacement kettle sent?", "handbook", "courier", 3),
+    ("How much did the harbour museum restoration cost?", "harbour", "2.4 million", None),
+    ("Where does the office move to?", "memo", "Mill Street", None),
 ]
 
 
-def test_answers_cite_pdf_pages_html_and_docx_exactly(tmp_path: Path) -> None:
-    """The packaged 0.5B over a PDF, a saved web page and a DOCX: citations pass the
-    invariant against document_text, name the right page, never quote boilerplate."""
+def plain_twin(folder: Path) -> Path:
+    """The same texts as .txt files: what the formats are compared with."""
+    folder.mkdir()
+    (folder / "handbook.txt").write_text("\n\n".join(" ".join(p) for p in docs.PAGES))
+    (folder / "harbour.txt").write_text("\n\n".join(docs.ARTICLE))
+    table = "\n".join(" | ".join(row) for row in docs.TABLE)
+    (folder / "memo.txt").write_text("\n\n".join([*docs.MEMO, table]))
+    return folder
+
+
+def ask_all(p: Pipeline) -> list[tuple[str, str]]:
+    """Ask every question; check each citation; return the misses."""
+    misses = []
+    for question, stem, fact, page in QUESTIONS:
+        a = p.answer(question)
+        for c in a.citations:
+            assert p.document_text(c.source)[c.start : c.end] == c.quote, c
+            assert c.page == p.extracted(c.source).page_of(c.start), c
+            assert all(word not in c.quote for word in [*docs.BOILERPLATE, docs.HEADER])
+            assert a.to_dict()["citations"][a.citations.index(c)]["page"] == c.page
+        hit = [c for c in a.citations
+               if c.source.startswith(stem) and fact in " ".join(c.quote.split())]
+        if a.refused or not hit:
+            misses.append((question, a.text))
+        elif hit[0].source.endswith(".pdf"):
+            assert hit[0].page == page, hit
+    return misses
+
+
+def test_answers_cite_pdf_pages_html_and_docx_as_well_as_plain_text(tmp_path: Path) -> None:
+    """The packaged 0.5B over a PDF, a saved web page and a DOCX, and over the same
+    texts as .txt: citations pass the invariant against document_text, name the
+    right page, never quote boilerplate; the formats answer as well as plain text."""
     corpus = mixed_folder(tmp_path / "corpus")
     (corpus / SEED.name).unlink()  # only the three new formats
     p = Pipeline.from_settings(Settings(corpus_dir=corpus, store_dir=tmp_path / "store",
                                         model="qwen2.5-0.5b"), progress=False)
-    misses = []
-    for question, source, fact, page in QUESTIONS:
-        a = p.answer(question)
-        for c in a.citations:
-            assert p.document_text(c.source)[c.start : c.end] == c.quote, c
-            extracted = p.extracted(c.source)
-            assert c.page == extracted.page_of(c.start), c
-            assert all(word not in c.quote for word in [*docs.BOILERPLATE, docs.HEADER])
-            assert a.to_dict()["citations"][a.citations.index(c)]["page"] == c.page
-        hit = [c for c in a.citations if c.source == source and fact in c.quote]
-        if a.refused or not hit:
-            misses.append((question, a.text))
-        elif page is not None:
-            assert hit[0].page == page, hit
-    assert len(misses) <= 1, misses
+    twin = Pipeline.from_settings(Settings(corpus_dir=plain_twin(tmp_path / "plain"),
+                                           store_dir=tmp_path / "store2",
+                                           model="qwen2.5-0.5b"), progress=False)
+    twin._chat_model = p.chat_model  # one model in memory
+    formats, plain = ask_all(p), ask_all(twin)
+    assert len(formats) <= len(plain) + 1 and len(formats) <= 2, (formats, plain)
