@@ -9,7 +9,7 @@ has finished, then refreshes the document lists.
 
 Example:
     >>> docs = DocumentHandlers(pipeline, Uploads(corpus, [".pdf"], 10**7))   # doctest: +SKIP
-    >>> *_, last = docs.upload(["/tmp/gradio/ab12/report.pdf"])               # doctest: +SKIP
+    >>> *_, last = docs.upload(["report.pdf"])               # doctest: +SKIP
 """
 
 from __future__ import annotations
