@@ -72,6 +72,7 @@ class CitationRow(_Model):
     end: int
     quote: str
     exact: bool
+    page: int | None = None  # 1-based, for a PDF
 
 
 class PassageRow(_Model):

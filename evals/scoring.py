@@ -117,7 +117,8 @@ def score_answer(
         answer=text, refused=refused,
         reason=getattr(answer, "reason", "") if answer is not None else "",
         citations=[CitationRow(source=c.source, start=c.start, end=c.end, quote=c.quote,
-                               exact=ok) for c, ok in zip(citations, exact, strict=True)],
+                               exact=ok, page=getattr(c, "page", None))
+                   for c, ok in zip(citations, exact, strict=True)],
         passages=[PassageRow(id=p.id, source=p.source, start=p.start, end=p.end, score=p.score)
                   for p in passages],
         rewritten_question=getattr(answer, "rewritten_question", "") if answer else "",
