@@ -48,6 +48,21 @@ def _tokens(text: str) -> list[str]:
     return normalize_answer(text).split()
 
 
+def short_answer(text: str) -> str:
+    """The answer's leading phrase: the text before its first citation marker.
+
+    EM and F1 score a span, as SQuAD does; our answers give the phrase, its
+    marker, then the quoted sentence. An answer without a marker is scored whole.
+
+    >>> short_answer('1884 [1] — "He moved to New York in 1884."')
+    '1884'
+    >>> short_answer("They met in Amman.")
+    'They met in Amman.'
+    """
+    m = re.search(r"\s*\[\d+\]", text)
+    return text[: m.start()] if m else text
+
+
 def exact_match(prediction: str, answers: Sequence[str]) -> float:
     """1.0 when the normalised prediction equals any normalised answer."""
     pred = normalize_answer(prediction)

@@ -42,8 +42,15 @@ FAILURE_KINDS = (
 _LEGACY_KINDS = {"wrong_answer_retrieval_miss": "not_retrieved"}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+def aliased(field: str, key: str) -> Any:
+    """An optional float field written as `key` in JSON (e.g. ``"hit@4"``), read as either."""
+    return Field(None, serialization_alias=key, validation_alias=AliasChoices(field, key))
+
+
+class JsonModel(BaseModel):
+    """A typed record that reads and writes its JSON form (rows, summaries)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, keys as written in `rows.jsonl`."""
@@ -53,6 +60,10 @@ class _Model(BaseModel):
     def from_dict(cls, data: dict[str, Any]) -> Any:
         """Read what `to_dict` wrote (unknown keys are ignored)."""
         return cls.model_validate(data)
+
+
+class _Model(JsonModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
 
 class EvidenceRow(_Model):
@@ -92,12 +103,9 @@ class RowMetrics(_Model):
     exact_match: float | None = None
     f1: float | None = None
     contains: bool | None = None
-    hit_at_1: float | None = Field(None, serialization_alias="hit@1",
-        validation_alias=AliasChoices("hit_at_1", "hit@1"))
-    hit_at_k: float | None = Field(None, serialization_alias="hit@4",
-        validation_alias=AliasChoices("hit_at_k", "hit@4"))
-    recall_at_k: float | None = Field(None, serialization_alias="recall@4",
-        validation_alias=AliasChoices("recall_at_k", "recall@4"))
+    hit_at_1: float | None = aliased("hit_at_1", "hit@1")
+    hit_at_k: float | None = aliased("hit_at_k", "hit@4")
+    recall_at_k: float | None = aliased("recall_at_k", "recall@4")
     rr: float | None = None
     # the gold evidence is covered by some passage the pipeline returned (any rank)
     retrieved: bool | None = None

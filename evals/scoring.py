@@ -89,8 +89,8 @@ def score_answer(
 
     metrics = RowMetrics(
         correct=bool(correct),
-        exact_match=m.exact_match(text, q.answers) if q.answerable else None,
-        f1=m.token_f1(text, q.answers) if q.answerable else None,
+        exact_match=m.exact_match(m.short_answer(text), q.answers) if q.answerable else None,
+        f1=m.token_f1(m.short_answer(text), q.answers) if q.answerable else None,
         contains=m.contains_answer(text, q.answers) if q.answerable else None,
         hit_at_1=m.hit_at_k(retrieved, gold, 1) if gold else None,
         hit_at_k=m.hit_at_k(retrieved, gold, RETRIEVAL_K) if gold else None,

@@ -25,11 +25,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from evals import metrics as m
 from evals.risk_coverage import OperatingPoint, curve, used_point
-from evals.rows import FAILURE_KINDS, RETRIEVAL_K, EvalRow
+from evals.rows import FAILURE_KINDS, RETRIEVAL_K, EvalRow, JsonModel, aliased
 
 # Headline metrics in report order: (key, label, higher_is_better).
 HEADLINE = (
@@ -57,15 +57,7 @@ SPEED = (
 )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Any:
-        return cls.model_validate(data)
+_Model = JsonModel  # summaries are built up field by field: not frozen
 
 
 class Breakdown(_Model):
@@ -95,12 +87,9 @@ class PipelineSummary(_Model):
     exact_match: float | None = None
     f1: float | None = None
     containment: float | None = None
-    hit_at_1: float | None = Field(None, serialization_alias="hit@1",
-        validation_alias=AliasChoices("hit_at_1", "hit@1"))
-    hit_at_k: float | None = Field(None, serialization_alias="hit@4",
-        validation_alias=AliasChoices("hit_at_k", "hit@4"))
-    recall_at_k: float | None = Field(None, serialization_alias="recall@4",
-        validation_alias=AliasChoices("recall_at_k", "recall@4"))
+    hit_at_1: float | None = aliased("hit_at_1", "hit@1")
+    hit_at_k: float | None = aliased("hit_at_k", "hit@4")
+    recall_at_k: float | None = aliased("recall_at_k", "recall@4")
     mrr: float | None = None
     citations: int = 0
     citation_violations: int = 0

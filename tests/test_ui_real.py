@@ -74,7 +74,8 @@ def test_browser_real_answer_citation_and_follow_up(pipeline_05b) -> None:  # ty
         screenshot(page, "real-answer-with-sources")
 
 
-def test_python_m_ui_indexes_serves_and_stops(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_python_m_ui_indexes_serves_and_stops(tmp_path: Path, stop: signal.Signals) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
@@ -97,7 +98,7 @@ def test_python_m_ui_indexes_serves_and_stops(tmp_path: Path) -> None:
         api = Client(url, verbose=False).view_api(return_format="dict", print_info=False)
         assert "/ask" in api["named_endpoints"] and (tmp_path / "store").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

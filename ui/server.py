@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import socket
 import sys
 import time
@@ -118,13 +119,28 @@ def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
     return demo, pipeline, launch(demo, settings.host, port)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl+C and SIGTERM both stop the server cleanly.
+
+    Why set SIGINT at all: a shell starts background jobs (``rag serve &``, nohup,
+    scripts) with SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler; a service manager stops with SIGTERM, which Python does not handle.
+    """
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve the web chat until Ctrl+C. Returns the process exit code."""
+    """Serve the web chat until Ctrl+C or SIGTERM. Returns the process exit code."""
     args = _parser().parse_args(argv)
     _quiet_environment()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up checks
+    _stop_on_signals()
     try:
         demo, pipeline, url = _start(args)
     except RagError as exc:
