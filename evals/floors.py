@@ -53,6 +53,24 @@ MARGIN_QUESTIONS = {"answerable_right": 2, "unanswerable_declined": 1}
 MIN_FLOOR = 0.05
 
 
+# What a committed row of an external set (e.g. SQuAD) keeps: ids, labels, figures.
+_EXTERNAL_TEXT = ("question", "expected", "must_include", "evidence", "answer", "draft",
+                  "citations", "passages", "rewritten_question", "history")
+
+
+def redact_external(row: dict[str, Any]) -> dict[str, Any]:
+    """A row without the text of a set that is not ours (our own sets are kept whole).
+
+    >>> redact_external({"id": "s1", "corpus": "../shared/x", "question": "Q?", "refused": True})
+    {'id': 's1', 'corpus': '../shared/x', 'refused': True}
+    >>> redact_external({"id": "a-1", "corpus": "seeds", "question": "Q?"})["question"]
+    'Q?'
+    """
+    if not str(row.get("corpus", "")).startswith(".."):
+        return row
+    return {k: v for k, v in row.items() if k not in _EXTERNAL_TEXT}
+
+
 def load_floors(path: Path = FLOORS_FILE) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
@@ -148,8 +166,12 @@ def measure(model: str = MODEL) -> dict[str, Any]:
                        meta={"model": model, "sets": ["ci slice"], "split": "dev"})
         summaries = FLOORS_FILE.parent / "floors"
         summaries.mkdir(exist_ok=True)
-        # the rows too, so a later failure can be compared answer by answer
-        shutil.copy(Path(tmp) / "run" / "rows.jsonl", summaries / f"rows-{date.today()}.jsonl")
+        # the rows too, so a later failure can be compared answer by answer; rows of an
+        # external set keep ids and figures only (its text is not ours to commit)
+        rows = (Path(tmp) / "run" / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+        (summaries / f"rows-{date.today()}.jsonl").write_text(
+            "".join(json.dumps(redact_external(json.loads(r))) + "\n" for r in rows if r.strip()),
+            encoding="utf-8")
     name = f"summary-{date.today().isoformat()}.json"
     (summaries / name).write_text(json.dumps(doc.to_dict(), indent=2) + "\n", encoding="utf-8")
     floors = {
