@@ -46,10 +46,11 @@ from evals.summary import PipelineSummary
 FLOORS_FILE = Path(__file__).resolve().parent / "floors.json"
 MODEL = "qwen2.5-0.5b"
 KINDS = ("answerable_right", "unanswerable_declined")
-# A margin allows about two flipped answerable questions and one flipped unanswerable
-# one per corpus, which is what a different CPU or thread count has been seen to change;
+# A margin allows three flipped answerable questions and two flipped unanswerable ones
+# per corpus: the decline decision puts some answers near its threshold, where a
+# different CPU or thread count can flip them (one or two were seen to flip);
 # a floor never goes below MIN_FLOOR where there are questions to count.
-MARGIN_QUESTIONS = {"answerable_right": 2, "unanswerable_declined": 1}
+MARGIN_QUESTIONS = {"answerable_right": 3, "unanswerable_declined": 2}
 MIN_FLOOR = 0.05
 
 
