@@ -1,9 +1,15 @@
-"""The one module that talks to Chroma: a persistent collection of passages.
+"""The one module that talks to Chroma: a collection of passages.
+
+The collection lives either in an embedded, persistent Chroma under
+`store_dir` (the default) or on a Chroma server (`chroma_client(url=...)`,
+e.g. `chroma run` or Chroma's distributed deployment's front end): the rest of
+the code sees the same `PassageStore`.
 
 Each passage is stored with its source, offsets, the sha256 of the file it
-came from and its content-derived id. A small ``index.json`` beside the Chroma
-files records the fingerprint of the embedder and splitting settings, so a
-change there re-embeds everything.
+came from and its content-derived id. The collection's metadata holds the
+manifest: the fingerprint of the embedder and splitting settings (a change
+re-embeds everything) and a `generation` that changes with every write, so
+caches derived from the passages (the BM25 index) know when they are stale.
 
 Example:
     >>> store = PassageStore(Path(".rag"), embeddings)   # doctest: +SKIP
@@ -14,9 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from index.errors import StoreError
 from index.types import Passage
@@ -27,48 +35,88 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COLLECTION = "passages"
-MANIFEST = "index.json"
+MANIFEST = "index.json"  # legacy location of the manifest
+MANIFEST_KEY = "rag_manifest"
+
+
+def chroma_client(store_dir: Path, url: str = "", token: str = "") -> Any:
+    """A Chroma client: embedded and persistent under `store_dir`, or a server's at `url`.
+
+    `token` is sent as ``Authorization: Bearer <token>`` (Chroma's token auth).
+
+    Example:
+        >>> chroma_client(Path(".rag"))                                # doctest: +SKIP
+        >>> chroma_client(Path(".rag"), "http://127.0.0.1:8000")       # doctest: +SKIP
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if not url:
+        Path(store_dir).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(store_dir), settings=settings)
+    parts = urlsplit(url)
+    ssl = parts.scheme == "https"
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    client = chromadb.HttpClient(
+        host=parts.hostname or "localhost", port=parts.port or (443 if ssl else 8000),
+        ssl=ssl, headers=headers, settings=settings,
+    )
+    client.heartbeat()  # fail here, naming the URL, rather than at the first query
+    return client
 
 
 class PassageStore:
-    """Passages in a persistent Chroma collection under `store_dir`."""
+    """Passages in a Chroma collection (embedded under `store_dir`, or a server's).
 
-    def __init__(self, store_dir: Path, embeddings: Embeddings, collection: str = COLLECTION):
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+    `store_dir` also holds local caches derived from the passages (e.g. the
+    BM25 index); with a server it is a cache folder only.
+    """
+
+    def __init__(self, store_dir: Path, embeddings: Embeddings, collection: str = COLLECTION,
+                 url: str = "", token: str = ""):
         from langchain_chroma import Chroma
 
         self.store_dir = Path(store_dir)
+        self.url = url
+        where = url or str(self.store_dir)
         try:
             self.store_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(
-                path=str(self.store_dir),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-            )
+            self.client = chroma_client(self.store_dir, url, token)
             self._vs = Chroma(
                 collection_name=collection,
                 embedding_function=embeddings,
-                client=client,
+                client=self.client,
                 collection_metadata={"hnsw:space": "cosine"},
             )
         except Exception as exc:  # chromadb raises many kinds; all mean "cannot open"
-            raise StoreError(
-                f"Cannot open the index at {self.store_dir}: {exc}. "
-                "Delete that folder and run `rag index --reset` to rebuild it."
-            ) from exc
+            fix = ("Check that the Chroma server is running and chroma_url is right."
+                   if url else "Delete that folder and run `rag index --reset` to rebuild it.")
+            raise StoreError(f"Cannot open the index at {where}: {exc}. {fix}") from exc
 
     # --- manifest -------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
-        path = self.store_dir / MANIFEST
+        """The collection's manifest (fingerprint, generation); {} when there is none."""
+        raw = (self._vs._collection.metadata or {}).get(MANIFEST_KEY)
+        if raw:
+            try:
+                return dict(json.loads(raw))
+            except ValueError:
+                return {}
+        legacy = self.store_dir / MANIFEST  # stores written before the manifest moved
         try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
+            return dict(json.loads(legacy.read_text(encoding="utf-8"))) if not self.url else {}
         except (OSError, ValueError):
             return {}
 
     def write_manifest(self, data: dict[str, Any]) -> None:
-        tmp = self.store_dir / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.store_dir / MANIFEST)
+        """Store `data` as the manifest, with a new `generation`."""
+        data = {**data, "generation": uuid.uuid4().hex}
+        self._vs._collection.modify(metadata={MANIFEST_KEY: json.dumps(data, sort_keys=True)})
+
+    def generation(self) -> str:
+        """Changes whenever the passages change (through `write_manifest`)."""
+        return str(self.manifest().get("generation", ""))
 
     # --- passages -------------------------------------------------------
     def count(self) -> int:
@@ -106,6 +154,15 @@ class PassageStore:
     def reset(self) -> None:
         self._vs.reset_collection()
         (self.store_dir / MANIFEST).unlink(missing_ok=True)
+
+    def get(self, ids: Sequence[str]) -> list[Passage]:
+        """The stored passages with these ids (in the order given; unknown ids left out)."""
+        if not ids:
+            return []
+        got = self._vs.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {pid: _to_passage(pid, doc, meta) for pid, doc, meta
+                 in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return [found[i] for i in ids if i in found]
 
     def all_passages(self) -> list[tuple[Passage, bool]]:
         """Every stored passage with its `suspicious` flag, in source order."""

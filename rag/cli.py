@@ -32,16 +32,15 @@ def _pipeline(settings: Settings | None = None):  # type: ignore[no-untyped-def]
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.embed import offline_environment, packaged_embeddings
-    from index.store import PassageStore
-    from index.sync import SplitOptions, sync_folder
+    from index.embed import offline_environment
+    from index.sync import sync_folder
+    from rag import backends
 
     offline_environment()
     overrides = {"corpus_dir": args.folder} if args.folder else {}
     s = Settings(**overrides).resolved()
-    store = PassageStore(s.store_dir, packaged_embeddings())
-    report = sync_folder(s.corpus_dir, store, SplitOptions(s.passage_chars, s.min_passage_chars,
-                                                           s.max_file_bytes), reset=args.reset)
+    store = backends.open_store(s, backends.load_embeddings(s))
+    report = sync_folder(s.corpus_dir, store, backends.split_options(s), reset=args.reset)
     for item in report.skipped:
         print(f"skipped {item.source}: {item.reason}", file=sys.stderr)
     print(report.summary())

@@ -21,11 +21,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.embed import offline_environment, packaged_embeddings
+from index.embed import offline_environment
 from index.load import read_text_exact
 from index.store import PassageStore
 from index.sync import IndexReport, SplitOptions, sync_folder
-from rag import prompts, reader
+from rag import backends, prompts, reader
 from rag.decide import DeclineModel, shipped_model, signals
 from rag.errors import CorpusError
 from rag.guard import (
@@ -103,8 +103,8 @@ class Pipeline:
         """Build the embedder and store; index the corpus first when the store is empty."""
         offline_environment()
         settings = (settings or Settings()).resolved()
-        embeddings = packaged_embeddings()
-        store = PassageStore(settings.store_dir, embeddings)
+        embeddings = backends.load_embeddings(settings)
+        store = backends.open_store(settings, embeddings)
         if store.count() == 0:
             log.info("the index is empty: indexing %s first", settings.corpus_dir)
             report = sync_folder(settings.corpus_dir, store, _split_options(settings),
@@ -118,10 +118,8 @@ class Pipeline:
         """The LangChain chat model, loaded on first use."""
         with self._lock:
             if self._chat_model is None:
-                from rag.llm import load_chat_model
-
                 started = time.perf_counter()
-                self._chat_model = load_chat_model(self.settings)
+                self._chat_model = backends.load_chat_model(self.settings)
                 log.info("loaded %s in %.1f s", self.model_name, time.perf_counter() - started)
             return self._chat_model
 
@@ -295,5 +293,4 @@ def _complete(timings: dict[str, float]) -> dict[str, float]:
 
 
 def _split_options(settings: Settings) -> SplitOptions:
-    return SplitOptions(settings.passage_chars, settings.min_passage_chars,
-                        settings.max_file_bytes)
+    return backends.split_options(settings)
