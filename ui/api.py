@@ -254,6 +254,8 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
              response_class=PlainTextResponse)
     def document_text(source: str) -> PlainTextResponse:
         """The document exactly as indexed (UTF-8): citation offsets index into it."""
+        if source not in {s.source for s in pipeline.sources()}:  # nothing else is readable
+            raise HTTPException(404, f"'{source}' is not an indexed document.")
         return PlainTextResponse(pipeline.document_text(source),
                                  media_type="text/plain; charset=utf-8")
 
