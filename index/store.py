@@ -97,7 +97,9 @@ class PassageStore:
     # --- manifest -------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         """The collection's manifest (fingerprint, generation); {} when there is none."""
-        raw = (self._vs._collection.metadata or {}).get(MANIFEST_KEY)
+        # fetched afresh: another client of the same server may have re-indexed
+        current = self.client.get_collection(self._vs._collection.name)
+        raw = (current.metadata or {}).get(MANIFEST_KEY)
         if raw:
             try:
                 return dict(json.loads(raw))
@@ -129,20 +131,28 @@ class PassageStore:
 
     def add(self, spans: Sequence[Passage], file_sha256: str, flags: Sequence[bool]) -> None:
         """Embed and store `spans` (one file's passages)."""
-        if not spans:
+        self.add_batch([(s, file_sha256, bool(f)) for s, f in zip(spans, flags, strict=True)])
+
+    def add_batch(self, items: Sequence[tuple[Passage, str, bool]]) -> None:
+        """Embed and store (passage, file sha256, suspicious) items of any files at once.
+
+        One call embeds them in the embedder's batches: many small files cost
+        no more than one large one.
+        """
+        if not items:
             return
         self._vs.add_texts(
-            texts=[s.text for s in spans],
-            ids=[s.id for s in spans],
+            texts=[s.text for s, _, _ in items],
+            ids=[s.id for s, _, _ in items],
             metadatas=[
                 {
                     "source": s.source,
                     "start": s.start,
                     "end": s.end,
-                    "file_sha256": file_sha256,
+                    "file_sha256": sha,
                     "suspicious": bool(flag),
                 }
-                for s, flag in zip(spans, flags, strict=True)
+                for s, sha, flag in items
             ],
         )
 

@@ -21,11 +21,15 @@ from index.injection import looks_like_instruction
 from index.load import Skipped, load_folder
 from index.split import split_into_passages
 from index.store import PassageStore
+from index.types import Passage
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or splitting rules change: stored offsets would differ.
 PIPELINE_VERSION = 1
+# Passages embedded and stored per call: small files are batched together
+# (one call per file ran the embedder on tiny batches).
+ADD_BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ def sync_folder(
     todo = [d for d in docs if stored.get(d.source) != d.sha256]
     report.unchanged = [d.source for d in docs if stored.get(d.source) == d.sha256]
     bar = _progress(todo, progress)
+    pending: list[tuple[Passage, str, bool]] = []
     for doc in bar:
         spans = split_into_passages(
             doc.source, doc.text, content_ranges(doc.text),
@@ -108,7 +113,11 @@ def sync_folder(
             report.updated.append(doc.source)
         else:
             report.added.append(doc.source)
-        store.add(spans, doc.sha256, flags)
+        pending.extend((s, doc.sha256, f) for s, f in zip(spans, flags, strict=True))
+        if len(pending) >= ADD_BATCH:  # embed many files' passages together
+            store.add_batch(pending)
+            pending = []
+    store.add_batch(pending)
     store.write_manifest({"fingerprint": fingerprint})
     report.passages = store.count()
     if not docs and report.passages == 0:
