@@ -54,7 +54,7 @@ def served_pipeline(servers: dict[str, str], tmp_path_factory: pytest.TempPathFa
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     settings = Settings(corpus_dir=corpus, store_dir=base / "cache", llm_model="qwen2.5-0.5b",
-                        generation_timeout=60, **servers)
+                        generation_timeout=240, **servers)
     return Pipeline.from_settings(settings, progress=False)
 
 
@@ -92,18 +92,6 @@ def test_the_store_really_is_the_servers(served_pipeline: Pipeline,
     assert got["metadatas"][0]["source"] == SEED.name
     # nothing of Chroma's own lives in the local cache folder
     assert not (served_pipeline.settings.store_dir / "chroma.sqlite3").exists()
-
-
-def test_model_server_logprobs(served_pipeline: Pipeline) -> None:
-    """The server returns the first token's alternatives: Yes/No get real log-probabilities."""
-    from langchain_core.messages import HumanMessage
-
-    chat = served_pipeline.chat_model
-    got = chat.choice_logprobs([HumanMessage("Is Paris in France? Answer Yes or No.")],
-                               ["Yes", "No", "Zebra"])
-    assert got["Yes"] > got["No"] > -30.0 and got["Zebra"] == -30.0
-    pieces = list(chat.stream_with_logprobs([HumanMessage("Say hello.")], max_tokens=8))
-    assert pieces and "".join(t for t, _ in pieces).strip()
 
 
 # --- our API over the served pipeline --------------------------------------------
@@ -189,3 +177,17 @@ def test_a_dead_model_server_is_a_clear_error_not_a_hang(tmp_path: Path,
     with pytest.raises(ModelError, match=url.replace(".", r"\.")):
         dead.answer("In which city did the envoys meet?")
     assert time.perf_counter() - started < 10
+
+
+def test_model_server_logprobs(served_pipeline: Pipeline) -> None:
+    """The server returns the first token's alternatives: Yes/No get real log-probabilities.
+
+    Last in the module: its prompts evict the article prefix the server has cached."""
+    from langchain_core.messages import HumanMessage
+
+    chat = served_pipeline.chat_model
+    got = chat.choice_logprobs([HumanMessage("Is Paris in France? Answer Yes or No.")],
+                               ["Yes", "No", "Zebra"])
+    assert got["Yes"] > got["No"] > -30.0 and got["Zebra"] == -30.0
+    pieces = list(chat.stream_with_logprobs([HumanMessage("Say hello.")], max_tokens=8))
+    assert pieces and "".join(t for t, _ in pieces).strip()
