@@ -155,13 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", "start the web chat (rag serve --help)"),
         ("eval", "run the evaluation question sets (rag eval --help)"),
         ("bench", "benchmark ours against the tutorial pipeline (rag bench --help)"),
+        ("loadtest", "bounded load test of a running rag serve (rag loadtest --help)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)  # dispatched in main()
     return parser
 
 
 # Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
-PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench"}
+PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench",
+               "loadtest": "evals.loadtest"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -191,3 +191,13 @@ def test_model_server_logprobs(served_pipeline: Pipeline) -> None:
     assert got["Yes"] > got["No"] > -30.0 and got["Zebra"] == -30.0
     pieces = list(chat.stream_with_logprobs([HumanMessage("Say hello.")], max_tokens=8))
     assert pieces and "".join(t for t, _ in pieces).strip()
+
+
+def test_load_test_command_against_the_served_api(api: dict[str, Any]) -> None:
+    """1 → capacity+1 clients, one request each: all answered or 429, no error; it ends."""
+    from evals.loadtest import load_test
+
+    rows = load_test(api["url"] + "v1", clients=api["gate"].capacity + 1, requests=1)
+    assert [r["clients"] for r in rows] == [1, 2, 3]
+    assert all(r["errors"] == 0 for r in rows)
+    assert rows[0]["answered"] == 1 and rows[-1]["429"] >= 1
