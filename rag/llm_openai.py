@@ -53,6 +53,7 @@ class ChatOpenAICompatible(BaseChatModel):
     temperature: float = 0.0
     max_tokens: int = 160
     timeout: float = 120.0
+    streams_logprobs: bool | None = None  # learnt on the first stream_with_logprobs
 
     @property
     def _llm_type(self) -> str:
@@ -175,22 +176,51 @@ class ChatOpenAICompatible(BaseChatModel):
                              stop: Sequence[str] = ()) -> Iterator[tuple[str, float]]:
         """Greedy (temperature 0) decoding: yield (text delta, log-probability of that token).
 
-        Honours self.timeout; raises ModelError on failure. A server that returns
-        no logprobs gives NaN for each delta.
+        Honours self.timeout; raises ModelError on failure. Streams when the
+        server streams logprobs (vLLM); a server that sends them only without
+        streaming (llama.cpp's Python server) is asked once without streaming
+        from then on, and its tokens are yielded one by one; a server that never
+        returns logprobs gives the whole text with NaN.
         """
-        started = time.perf_counter()
-        stream = self._create(messages, stream=True, temperature=0.0, max_tokens=max_tokens,
-                              stop=list(stop) or None, logprobs=True)
-        for chunk in self._chunks(stream, started):
-            if not chunk.choices:
-                continue
-            choice = chunk.choices[0]
-            delta = choice.delta.content or ""
-            if not delta:
-                continue
-            content = getattr(getattr(choice, "logprobs", None), "content", None) or []
-            logprob = sum(float(t.logprob) for t in content) if content else math.nan
-            yield delta, logprob
+        params = {"temperature": 0.0, "max_tokens": max_tokens, "stop": list(stop) or None,
+                  "logprobs": True}
+        if self.streams_logprobs is not False:
+            started = time.perf_counter()
+            stream = self._create(messages, stream=True, **params)
+            for chunk in self._chunks(stream, started):
+                if not chunk.choices or not (chunk.choices[0].delta.content or ""):
+                    continue
+                choice = chunk.choices[0]
+                content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+                if not content and self.streams_logprobs is None:
+                    stream.close()  # learn once: this server streams no logprobs
+                    self.streams_logprobs = False
+                    break
+                self.streams_logprobs = True
+                yield choice.delta.content, sum(float(t.logprob) for t in content)
+            if self.streams_logprobs:
+                return
+        reply = self._create(messages, **params)
+        yield from _token_pieces(reply)
+
+def _token_pieces(reply: Any) -> Iterator[tuple[str, float]]:
+    """(text, logprob) per token of a whole reply, cut to the reply's text (stop strings)."""
+    text = reply.choices[0].message.content or "" if reply.choices else ""
+    tokens = getattr(getattr(reply.choices[0], "logprobs", None), "content", None) or [] \
+        if reply.choices else []
+    if not tokens:
+        if text:
+            yield text, math.nan
+        return
+    shown = 0
+    for t in tokens:
+        piece = text[shown : shown + len(t.token)]
+        if not piece:
+            break
+        shown += len(piece)
+        yield piece, float(t.logprob)
+    if shown < len(text):  # token texts that were not the text's own bytes: keep the rest
+        yield text[shown:], math.nan
 
 
 def _first_token_alternatives(reply: Any) -> dict[str, float]:

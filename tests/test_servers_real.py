@@ -9,6 +9,7 @@ and against the servers.
 
 from __future__ import annotations
 
+import math
 import shutil
 import threading
 import time
@@ -191,6 +192,9 @@ def test_model_server_logprobs(served_pipeline: Pipeline) -> None:
     assert got["Yes"] > got["No"] > -30.0 and got["Zebra"] == -30.0
     pieces = list(chat.stream_with_logprobs([HumanMessage("Say hello.")], max_tokens=8))
     assert pieces and "".join(t for t, _ in pieces).strip()
+    # llama.cpp's server streams no logprobs: the backend learnt it and asked without streaming
+    assert chat.streams_logprobs is False
+    assert all(math.isfinite(lp) and lp <= 0 for _, lp in pieces), pieces
 
 
 def test_load_test_command_against_the_served_api(api: dict[str, Any]) -> None:
