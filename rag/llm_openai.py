@@ -86,7 +86,7 @@ class ChatOpenAICompatible(BaseChatModel):
             raise ModelError(f"The model server at {self.base_url} did not answer within "
                              f"{self.timeout:.0f} s.") from exc
         except openai.APIConnectionError as exc:
-            raise ModelError(f"Cannot reach the model server at {self.base_url}: {exc}. "
+            raise ModelError(f"Cannot reach the model server at {self.base_url} ({exc}). "
                              "Start it, or check llm_url.") from exc
         except openai.APIStatusError as exc:
             raise ModelError(f"The model server at {self.base_url} refused the request "
@@ -182,8 +182,9 @@ class ChatOpenAICompatible(BaseChatModel):
         from then on, and its tokens are yielded one by one; a server that never
         returns logprobs gives the whole text with NaN.
         """
+        # top_logprobs too: llama.cpp's server returns logprobs only when it is set
         params = {"temperature": 0.0, "max_tokens": max_tokens, "stop": list(stop) or None,
-                  "logprobs": True}
+                  "logprobs": True, "top_logprobs": 1}
         if self.streams_logprobs is not False:
             started = time.perf_counter()
             stream = self._create(messages, stream=True, **params)
