@@ -190,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=int, default=10, help="questions per pipeline")
     p.add_argument("--no-baseline", action="store_true", help="measure only our pipeline")
     p.add_argument("--out", type=Path, default=Path("runs"), help="where results are saved")
+    p.add_argument("--scale", action="store_true",
+                   help="measure ours alone on a large --corpus (see evals/scale.py)")
+    p.add_argument("--make-corpus", type=int, metavar="N",
+                   help="with --scale: first write ~N passages of the Python docs into --corpus")
     p.add_argument("--worker", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     p.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--questions-file", type=Path, help=argparse.SUPPRESS)
@@ -198,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
+    if args.scale:
+        from evals.scale import main as scale_main
+
+        return scale_main(args)
     if args.worker:
         questions = json.loads(args.questions_file.read_text(encoding="utf-8"))
         print(json.dumps(_worker(args.worker, args.model, args.corpus, args.store, questions)))

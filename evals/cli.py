@@ -193,13 +193,14 @@ def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question
     from evals.runner import RealBuilder, new_run_dir, run_eval
     from evals.sampling import stratified_sample
     from rag import Settings, SettingsError
+    from rag.settings import public_settings
 
     try:
         settings = Settings(temperature=0.0, **({"model": args.model} if args.model else {}))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    dumped = {k: portable(v) for k, v in settings.model_dump(mode="json").items()}
+    dumped = {k: portable(v) for k, v in public_settings(settings).items()}
     if args.resume:
         run_dir = args.resume
         before = json.loads((run_dir / "settings.json").read_text(encoding="utf-8"))["settings"]

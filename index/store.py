@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from index.errors import StoreError
 from index.types import Passage
@@ -33,32 +35,56 @@ MANIFEST = "index.json"
 ADD_BATCH = 64  # passages embedded and written at once (bounded memory, visible progress)
 
 
+def chroma_client(store_dir: Path, url: str = "", token: str = "") -> Any:
+    """A Chroma client: embedded and persistent under `store_dir`, or a server's at `url`.
+
+    `token` is sent as ``Authorization: Bearer <token>`` (Chroma's token auth).
+
+    Example:
+        >>> chroma_client(Path(".rag"))                                # doctest: +SKIP
+        >>> chroma_client(Path(".rag"), "http://127.0.0.1:8000")       # doctest: +SKIP
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if not url:
+        Path(store_dir).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(store_dir), settings=settings)
+    parts = urlsplit(url)
+    ssl = parts.scheme == "https"
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    client = chromadb.HttpClient(
+        host=parts.hostname or "localhost", port=parts.port or (443 if ssl else 8000),
+        ssl=ssl, headers=headers, settings=settings,
+    )
+    client.heartbeat()  # fail here, naming the URL, rather than at the first query
+    return client
+
+
 class PassageStore:
     """Passages in a persistent Chroma collection under `store_dir`."""
 
-    def __init__(self, store_dir: Path, embeddings: Embeddings, collection: str = COLLECTION):
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+    def __init__(self, store_dir: Path, embeddings: Embeddings, collection: str = COLLECTION,
+                 url: str = "", token: str = ""):
         from langchain_chroma import Chroma
 
         self.store_dir = Path(store_dir)
+        self.url = url
+        where = url or str(self.store_dir)
         try:
             self.store_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(
-                path=str(self.store_dir),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-            )
+            self.client = chroma_client(self.store_dir, url, token)
             self._vs = Chroma(
                 collection_name=collection,
                 embedding_function=embeddings,
-                client=client,
+                client=self.client,
                 collection_metadata={"hnsw:space": "cosine"},
             )
         except Exception as exc:  # chromadb raises many kinds; all mean "cannot open"
-            raise StoreError(
-                f"Cannot open the index at {self.store_dir}: {exc}. "
-                "Delete that folder and run `rag index --reset` to rebuild it."
-            ) from exc
+            fix = ("Check that the Chroma server is running and chroma_url is right."
+                   if url else "Delete that folder and run `rag index --reset` to rebuild it.")
+            raise StoreError(f"Cannot open the index at {where}: {exc}. {fix}") from exc
 
     # --- manifest -------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -68,8 +94,15 @@ class PassageStore:
         except (OSError, ValueError):
             return {}
 
+    def generation(self) -> str:
+        """Changes whenever the manifest is written (the retriever's cache key)."""
+        return str(self.manifest().get("generation", ""))
+
     def write_manifest(self, data: dict[str, Any]) -> None:
-        """Replace the manifest atomically (a crash leaves the old or the new one)."""
+        """Replace the manifest atomically (a crash leaves the old or the new one), with a
+        new `generation`. It is kept under `store_dir` also for a Chroma server: one
+        indexing client per server (see README, Scaling out)."""
+        data = {**data, "generation": uuid.uuid4().hex}
         tmp = self.store_dir / (MANIFEST + ".tmp")
         with _writing(self.store_dir):
             with open(tmp, "w", encoding="utf-8") as fh:
@@ -130,6 +163,15 @@ class PassageStore:
         with _writing(self.store_dir):
             self._vs.reset_collection()
             (self.store_dir / MANIFEST).unlink(missing_ok=True)
+
+    def get(self, ids: Sequence[str]) -> list[Passage]:
+        """The stored passages with these ids (in the order given; unknown ids left out)."""
+        if not ids:
+            return []
+        got = self._vs.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {pid: _to_passage(pid, doc, meta) for pid, doc, meta
+                 in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return [found[i] for i in ids if i in found]
 
     def all_passages(self) -> list[tuple[Passage, bool]]:
         """Every stored passage with its `suspicious` flag, in source order."""

@@ -44,10 +44,11 @@ class SplitOptions:
     min_passage_chars: int = 80
     max_file_bytes: int = 20_000_000
     extract_timeout: float = 60.0
+    embedder: str = EMBEDDER_NAME  # which embedder (and where): a change re-embeds
 
     def fingerprint(self) -> dict[str, object]:
         return {
-            "embedder": EMBEDDER_NAME,
+            "embedder": self.embedder,
             "passage_chars": self.passage_chars,
             "min_passage_chars": self.min_passage_chars,
             "version": PIPELINE_VERSION,

@@ -33,18 +33,17 @@ def _pipeline(settings: Settings | None = None):  # type: ignore[no-untyped-def]
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.embed import offline_environment, packaged_embeddings
-    from index.store import PassageStore
-    from index.sync import SplitOptions, sync_folder
+    from index.embed import offline_environment
+    from index.sync import sync_folder
+    from rag import backends
 
     offline_environment()
     if not args.verbose:  # the summary below names every skipped file once
         logging.getLogger("index.sync").setLevel(logging.ERROR)
     overrides = {"corpus_dir": args.folder} if args.folder else {}
     s = Settings(**overrides).resolved()
-    store = PassageStore(s.store_dir, packaged_embeddings())
-    options = SplitOptions(s.passage_chars, s.min_passage_chars, s.max_file_bytes,
-                           s.extract_timeout)
+    store = backends.open_store(s, backends.load_embeddings(s))
+    options = backends.split_options(s)
 
     def sync(reset: bool = False, progress: bool = True):  # type: ignore[no-untyped-def]
         report = sync_folder(s.corpus_dir, store, options, reset=reset, progress=progress)
@@ -197,13 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", "start the web chat (rag serve --help)"),
         ("eval", "run the evaluation question sets (rag eval --help)"),
         ("bench", "benchmark ours against the tutorial pipeline (rag bench --help)"),
+        ("loadtest", "bounded load test of a running rag serve (rag loadtest --help)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)  # dispatched in main()
     return parser
 
 
 # Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
-PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench"}
+PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench",
+               "loadtest": "evals.loadtest"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

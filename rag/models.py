@@ -181,5 +181,7 @@ def resolve_model_path(settings: Settings) -> Path:
 
 def model_label(settings: Settings) -> str:
     """A short human name for the configured model."""
+    if settings.llm_url:
+        return f"{settings.llm_model or settings.model} at {settings.llm_url}"
     preset = PRESETS.get(settings.model)
     return preset.description if preset else Path(settings.model).name

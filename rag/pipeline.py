@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.embed import offline_environment, packaged_embeddings
+from index.embed import offline_environment
 from index.store import PassageStore
 from index.sync import (
     IndexReport,
@@ -32,7 +32,7 @@ from index.sync import (
     text_cache_for,
 )
 from index.types import ExtractedText
-from rag import prompts, reader
+from rag import backends, prompts, reader
 from rag.decide import DeclineModel, shipped_model, signals
 from rag.errors import CorpusError
 from rag.guard import (
@@ -116,8 +116,8 @@ class Pipeline:
         was made with other splitting settings or an older version (no texts kept)."""
         offline_environment()
         settings = (settings or Settings()).resolved()
-        embeddings = packaged_embeddings()
-        store = PassageStore(settings.store_dir, embeddings)
+        embeddings = backends.load_embeddings(settings)
+        store = backends.open_store(settings, embeddings)
         options = _split_options(settings)
         stale = store.count() > 0 and store.manifest().get("fingerprint") != options.fingerprint()
         report = (sync_folder(settings.corpus_dir, store, options, progress=progress) if stale
@@ -132,10 +132,8 @@ class Pipeline:
         """The LangChain chat model, loaded on first use."""
         with self._lock:
             if self._chat_model is None:
-                from rag.llm import load_chat_model
-
                 started = time.perf_counter()
-                self._chat_model = load_chat_model(self.settings)
+                self._chat_model = backends.load_chat_model(self.settings)
                 log.info("loaded %s in %.1f s", self.model_name, time.perf_counter() - started)
             return self._chat_model
 
@@ -351,5 +349,4 @@ def _complete(timings: dict[str, float]) -> dict[str, float]:
 
 
 def _split_options(settings: Settings) -> SplitOptions:
-    return SplitOptions(settings.passage_chars, settings.min_passage_chars,
-                        settings.max_file_bytes, settings.extract_timeout)
+    return backends.split_options(settings)

@@ -14,7 +14,11 @@ Example:
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import os
+import pickle
+import shutil
+from dataclasses import astuple, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.text import content_terms
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual constant: damps the weight of the very top ranks
+CACHE_PREFIX = "retriever-"
 
 
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -58,7 +63,62 @@ class HybridRetriever:
 
     @classmethod
     def build(cls, store: PassageStore, candidates: int = 20) -> HybridRetriever:
-        return cls(store, [p for p, _ in store.all_passages()], candidates)
+        """The retriever for the store's current passages.
+
+        The passages and the BM25 index are saved beside the store
+        (``<store_dir>/retriever-<generation>/``) and loaded from there while the
+        store's generation is unchanged, instead of rescanning every passage and
+        rebuilding BM25 at each start.
+        """
+        generation = store.generation()
+        folder = Path(store.store_dir) / f"{CACHE_PREFIX}{generation}"
+        if generation:
+            loaded = cls._load(store, folder, candidates)
+            if loaded is not None:
+                return loaded
+        retriever = cls(store, [p for p, _ in store.all_passages()], candidates)
+        if generation:
+            retriever._save(folder)
+        return retriever
+
+    def _save(self, folder: Path) -> None:
+        tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if self._order:
+                self._bm25.save(str(tmp / "bm25"))
+            with open(tmp / "passages.pickle", "wb") as fh:
+                pickle.dump([astuple(p)[:5] for p in self.passages.values()], fh,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            shutil.rmtree(folder, ignore_errors=True)
+            tmp.rename(folder)
+        except OSError as exc:  # a cache: failing to write it costs time, not answers
+            log.warning("could not save the retriever cache in %s: %s", folder, exc)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        for old in folder.parent.glob(f"{CACHE_PREFIX}*"):
+            if old != folder and not old.name.endswith(".tmp"):
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def _load(cls, store: PassageStore, folder: Path, candidates: int) -> HybridRetriever | None:
+        import bm25s
+
+        try:
+            with open(folder / "passages.pickle", "rb") as fh:
+                rows = pickle.load(fh)  # our own cache file, written by _save
+            self = cls.__new__(cls)
+            self.store, self.candidates = store, candidates
+            self.passages = {r[0]: Passage(*r) for r in rows}
+            self._order = [r[0] for r in rows]
+            self._bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=True) if rows
+                          else bm25s.BM25())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+            if folder.exists():
+                log.info("rebuilding the retriever cache (%s)", exc)
+            return None
+        return self
 
     def _lexical(self, query: str) -> list[tuple[str, float]]:
         terms = content_terms(query)

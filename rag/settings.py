@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -116,6 +116,34 @@ class _Fields(BaseSettings):
     port: int = Field(7860, ge=0, le=65535, description="Web chat port (0 = any free port).")
     queue_size: int = Field(16, ge=1, description="Requests that may wait for the model.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    api_key: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token the API requires (required when host is not loopback).",
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed to call the API from a browser; "
+        "empty = CORS off.",
+    )
+
+    # --- external systems (empty = the embedded, in-process default; see rag/backends.py)
+    chroma_url: str = Field(
+        "", description="Chroma server, e.g. http://127.0.0.1:8000; empty = embedded store_dir."
+    )
+    chroma_token: SecretStr = Field(
+        SecretStr(""), description="Token sent to the Chroma server (Authorization: Bearer)."
+    )
+    llm_url: str = Field(
+        "", description="OpenAI-compatible model server base URL, e.g. "
+        "http://127.0.0.1:8080/v1; empty = llama.cpp in process.",
+    )
+    llm_model: str = Field("", description="Model name sent to llm_url (default: `model`).")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key sent to llm_url.")
+    embed_url: str = Field(
+        "", description="OpenAI-compatible embeddings endpoint base URL; empty = packaged "
+        "MiniLM in process. Part of the index fingerprint.",
+    )
+    embed_model: str = Field("", description="Embedding model name sent to embed_url.")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Passages embedded per call.")
 
     @model_validator(mode="after")
     def _check_conflicts(self) -> _Fields:
@@ -135,6 +163,17 @@ class _Fields(BaseSettings):
                              f"{', '.join(_READABLE)}")
         if self.top_k > self.candidates:
             raise ValueError(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
+        for name in ("chroma_url", "llm_url", "embed_url"):
+            url = getattr(self, name)
+            if url and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name} must start with http:// or https:// (got {url!r})")
+        if self.embed_url and not self.embed_model:
+            raise ValueError("embed_url needs embed_model (the model name the server expects)")
+        if not is_loopback(self.host) and not self.api_key.get_secret_value():
+            raise ValueError(
+                f"host {self.host} is reachable from other machines: set api_key "
+                "(RAG_API_KEY) so the API asks callers for it, or bind 127.0.0.1"
+            )
         if self.max_answer_tokens * 2 > self.context_size:
             raise ValueError(
                 f"max_answer_tokens ({self.max_answer_tokens}) leaves too little of "
@@ -202,6 +241,32 @@ class Settings(_Fields):
                 "model_cache_dir": self.model_cache_dir.expanduser().resolve(),
             }
         )
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def public_settings(settings: _Fields) -> dict[str, Any]:
+    """The settings as JSON-ready values, secrets left out (for run records and logs).
+
+    >>> "api_key" in public_settings(Settings(api_key="s3cret"))
+    False
+    """
+    return {k: v for k, v in settings.model_dump(mode="json").items()
+            if not isinstance(getattr(settings, k), SecretStr)}
 
 
 def _reject_unknown_env() -> None:

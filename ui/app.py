@@ -64,15 +64,16 @@ def _document_handlers(pipeline: Any) -> DocumentHandlers | None:
                                               settings.max_upload_bytes))
 
 
-def build_ui(pipeline: Any, examples: Sequence[str] | None = None) -> gr.Blocks:
+def build_ui(pipeline: Any, examples: Sequence[str] | None = None, gate: Any = None) -> gr.Blocks:
     """Build (not launch) the chat page for `pipeline`.
 
     Args:
         pipeline: a `rag.Pipeline` (or anything with its surface).
         examples: questions to offer a first-time user; by default they are
             derived from the indexed documents (see `ui.examples`).
+        gate: a `ui.gate.ModelGate` shared with the API (one bound on waiting work).
     """
-    chat = ChatHandlers(pipeline)
+    chat = ChatHandlers(pipeline, gate)
     documents = _document_handlers(pipeline)
     sources = list(pipeline.sources())
     names = [s.source for s in sources]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -27,6 +28,7 @@ import gradio as gr
 from rag.errors import BadQuestion, ModelError, RagError
 from rag.types import Answer, Citation
 from ui import render
+from ui.gate import Busy
 from ui.runs import SessionRuns
 
 log = logging.getLogger(__name__)
@@ -65,9 +67,10 @@ def _close_unfinished(messages: Messages, stopped: bool = False) -> Messages:
 class ChatHandlers:
     """Event handlers of one web chat. See the module docstring."""
 
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(self, pipeline: Any, gate: Any = None) -> None:
         self.pipeline = pipeline
         self.runs = SessionRuns()
+        self.gate = gate  # a ui.gate.ModelGate shared with the API, or None
 
     # --- helpers -------------------------------------------------------------
     def document_text(self, source: str) -> str | None:
@@ -139,7 +142,21 @@ class ChatHandlers:
             yield (gr.skip(),) * 6
             return
         with self.runs.running(_session(request)):
-            yield from self._answer(question, messages, turns)
+            if self.gate is None:
+                yield from self._answer(question, messages, turns)
+                return
+            try:
+                self.gate.enter()
+            except Busy:  # the API took the last places: the question goes back to the box
+                messages = list(messages or [])
+                messages[-1] = _assistant(render.not_answered_html())
+                yield messages, gr.skip(), gr.skip(), gr.skip(), self.busy(), question
+                return
+            started = time.perf_counter()
+            try:
+                yield from self._answer(question, messages, turns)
+            finally:
+                self.gate.leave(time.perf_counter() - started)
 
     def _answer(
         self, question: str, messages: Messages, turns: Turns | None

@@ -1,15 +1,17 @@
-"""Serving the web chat: `launch(demo, host, port)` and the `main` entry point.
+"""Serving the web chat and the API: `serve(...)`, `launch(demo, ...)` and `main`.
 
 `rag serve [--host H] [--port P]` and `python -m ui` both call `main`, which
 builds the pipeline from `Settings` (indexing the corpus when the store is
-empty), starts the chat, prints its address and serves until Ctrl+C. It does
-not open a browser. Defaults bind 127.0.0.1 only; Gradio analytics, share
-links, run history, monitoring and the MCP server are all off, and the page
-uses system fonts, so it asks no other host for anything.
+empty), builds one FastAPI app with our API (`ui.api`) under ``/v1`` and the
+chat mounted at ``/``, prints its address and serves until Ctrl+C. The chat
+and the API share one `ModelGate` (the bounded queue). It does not open a
+browser. Defaults bind 127.0.0.1 only; Gradio analytics, share links, run
+history, monitoring and the MCP server are all off, and the page uses system
+fonts, so it asks no other host for anything.
 
 Example:
     $ python -m ui --port 7861
-    Chat ready at http://127.0.0.1:7861/ (Ctrl+C to stop)
+    Chat ready at http://127.0.0.1:7861/ (API at http://127.0.0.1:7861/v1; Ctrl+C to stop)
 """
 
 from __future__ import annotations
@@ -89,6 +91,67 @@ def launch(demo: Any, host: str = "127.0.0.1", port: int = 7860) -> str:
     return str(url)
 
 
+def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) -> Any:
+    """One FastAPI app: our API (`ui.api`) and the web chat mounted at ``/``.
+
+    The chat and the API share `gate` (default: a `ModelGate` of
+    ``queue_size + 1`` places: one answering, the rest waiting).
+    """
+    _quiet_environment()
+    import gradio as gr
+
+    from ui.api import build_api
+    from ui.app import build_ui
+    from ui.gate import ModelGate
+    from ui.theme import CSS, HEAD, make_theme
+
+    gate = gate or ModelGate(settings.queue_size + 1)
+    demo = demo or build_ui(pipeline, gate=gate)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    app = build_api(pipeline, gate, settings.api_key.get_secret_value(), origins)
+    return gr.mount_gradio_app(
+        app, demo, path="/", server_name=settings.host, server_port=settings.port,
+        footer_links=[], run_history=False, show_error=False, ssr_mode=False, pwa=False,
+        mcp_server=False, enable_monitoring=False, theme=make_theme(), css=CSS, head=HEAD,
+    )
+
+
+class Served:
+    """A running uvicorn server in a background thread; `close()` stops it."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import threading
+
+        import uvicorn
+
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                access_log=False, timeout_graceful_shutdown=5)
+        self.server = uvicorn.Server(config)
+        self.url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+        self._thread = threading.Thread(target=self.server.run, name="rag-serve", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise PortInUse(f"Could not start serving on {host}:{port}.")
+            time.sleep(0.05)
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self, verbose: bool = False) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def serve(app: Any, host: str = "127.0.0.1", port: int = 7860) -> Served:
+    """Serve `app` (from `build_app`) in the background; `port=0` picks a free port."""
+    port = port or free_port(host)
+    check_port(host, port)
+    return Served(app, host, port)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rag serve",
@@ -102,7 +165,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
     from rag import Pipeline, Settings
-    from ui.app import build_ui
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
@@ -115,8 +177,8 @@ def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
         # the first visitor does not wait for the first (cold) model run.
         print("Loading the model…", flush=True)
         warm_up()
-    demo = build_ui(pipeline)
-    return demo, pipeline, launch(demo, settings.host, port)
+    served = serve(build_app(pipeline, settings), settings.host, port)
+    return served, pipeline, served.url
 
 
 def _stop_on_signals() -> None:
@@ -149,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     try:
-        print(f"Chat ready at {url} (Ctrl+C to stop)", flush=True)
+        print(f"Chat ready at {url} (API at {url}v1; Ctrl+C to stop)", flush=True)
         while demo.is_running:
             time.sleep(0.2)
     except KeyboardInterrupt:
