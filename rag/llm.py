@@ -24,20 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.language_models import LangSmithParams
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from rag.chat_base import StreamedChatModel
 from rag.errors import ModelError
 from rag.models import model_label, resolve_model_path
 from rag.prefix_state import read_state, write_state
 from rag.settings import Settings
 
-_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
 
-
-class ChatLlamaCpp(BaseChatModel):
+class ChatLlamaCpp(StreamedChatModel):
     """A LangChain chat model backed by an in-process llama.cpp model."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -206,9 +205,6 @@ class ChatLlamaCpp(BaseChatModel):
                     raise ModelError(f"The model failed while answering: {exc}") from exc
                 logits = self._last_logits()
 
-    def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
-        return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
-
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -266,22 +262,6 @@ class ChatLlamaCpp(BaseChatModel):
                 response_metadata={"model_name": self.model_name},
             )
         )
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = []
-        usage = None
-        for chunk in self._stream(messages, stop, run_manager, **kwargs):
-            text.append(str(chunk.message.content))
-            usage = getattr(chunk.message, "usage_metadata", None) or usage
-        message = AIMessage(content="".join(text), usage_metadata=usage,
-                            response_metadata={"model_name": self.model_name})
-        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 def _log_softmax(logits: Any) -> Any:

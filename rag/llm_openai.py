@@ -28,21 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field
 
+from rag.chat_base import StreamedChatModel
 from rag.errors import ModelError
 from rag.settings import Settings
 
-_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
 MISSING_LOGPROB = -30.0
 TOP_LOGPROBS = 20
 CONNECT_TIMEOUT = 5.0
 
 
-class ChatOpenAICompatible(BaseChatModel):
+class ChatOpenAICompatible(StreamedChatModel):
     """A LangChain chat model served by an OpenAI-compatible server at `base_url`."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -72,9 +71,6 @@ class ChatOpenAICompatible(BaseChatModel):
         return False
 
     # --- calls -------------------------------------------------------------
-    def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
-        return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
-
     def _create(self, messages: list[BaseMessage], **params: Any) -> Any:
         import openai
 
@@ -149,20 +145,6 @@ class ChatOpenAICompatible(BaseChatModel):
         output = int(getattr(usage, "completion_tokens", 0) or completion)
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata={
             "input_tokens": prompt, "output_tokens": output, "total_tokens": prompt + output}))
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text, usage = [], None
-        for chunk in self._stream(messages, stop, run_manager, **kwargs):
-            text.append(str(chunk.message.content))
-            usage = getattr(chunk.message, "usage_metadata", None) or usage
-        message = AIMessage(content="".join(text), usage_metadata=usage)
-        return ChatResult(generations=[ChatGeneration(message=message)])
 
     # --- token probabilities (same signatures as rag.llm.ChatLlamaCpp) ----------
     def choice_logprobs(self, messages: list[BaseMessage], options: Sequence[str]) -> dict[str, float]:
