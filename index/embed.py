@@ -13,10 +13,13 @@ Example:
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal
 
+from langchain_core.embeddings import Embeddings
+
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
+    from collections.abc import Callable
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 Precision = Literal["auto", "float32", "bfloat16"]
@@ -88,8 +91,39 @@ def packaged_embeddings(batch_size: int = DEFAULT_BATCH, precision: Precision = 
     from langchain_huggingface import HuggingFaceEmbeddings
 
     dtype = torch.bfloat16 if resolve_precision(precision) == "bfloat16" else torch.float32
-    return HuggingFaceEmbeddings(
+    inner = HuggingFaceEmbeddings(
         model_name=packaged_model_path(),
         model_kwargs={"device": "cpu", "model_kwargs": {"dtype": dtype}},
         encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
     )
+    return OwnThreadEmbeddings(inner) if dtype == torch.bfloat16 else inner
+
+
+class OwnThreadEmbeddings(Embeddings):
+    """Runs every call of `inner` on one thread of its own.
+
+    Why: in bfloat16, torch computes with AMX tiles and releases them after each
+    call; llama.cpp's AMX kernels load their tile configuration once per thread
+    and then trust it. A thread (or its OpenMP team) that ran torch between two
+    llama.cpp calls died with SIGILL (seen in `rag bench --scale`). On a thread of
+    its own, torch never shares a thread, nor an OpenMP team, with llama.cpp.
+
+    >>> class Upper(Embeddings):
+    ...     def embed_documents(self, texts): return [[float(len(t))] for t in texts]
+    ...     def embed_query(self, text): return [float(len(text))]
+    >>> OwnThreadEmbeddings(Upper()).embed_documents(["ab", "c"])
+    [[2.0], [1.0]]
+    """
+
+    def __init__(self, inner: Embeddings):
+        self.inner = inner
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+
+    def _run(self, fn: Callable[..., list], *args: object) -> list:  # type: ignore[type-arg]
+        return self._thread.submit(fn, *args).result()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._run(self.inner.embed_documents, texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._run(self.inner.embed_query, text)
