@@ -49,9 +49,22 @@ def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+SHARED_FILES = 20  # questions come from the first files, which every size of corpus holds
+
+
 def _queries(passages: list[Any], n: int, seed: int = 0) -> list[str]:
-    rng = random.Random(seed)
-    picks = rng.sample(passages, min(n, len(passages)))
+    """`n` queries, each the first words of a passage of the first `SHARED_FILES`
+    files (by name): the same queries for every corpus `--make-corpus` writes, so
+    retrieval and answer latency compare across sizes.
+
+    >>> from types import SimpleNamespace as P
+    >>> sorted(_queries([P(source="b", start=0, text="two words"),
+    ...                  P(source="a", start=0, text="one")], 5))
+    ['one', 'two words']
+    """
+    first = sorted({p.source for p in passages})[:SHARED_FILES]
+    pool = sorted((p for p in passages if p.source in first), key=lambda p: (p.source, p.start))
+    picks = random.Random(seed).sample(pool, min(n, len(pool)))
     return [" ".join(p.text.split()[:10]) for p in picks]
 
 
@@ -68,12 +81,14 @@ def run_scale(corpus: Path, queries: int = 200, questions: int = 5,
     settings = Settings(corpus_dir=corpus, store_dir=store, context_mode="retrieve")
     out: dict[str, Any] = {"corpus": str(corpus), "model": settings.model,
                            "chroma_url": settings.chroma_url, "llm_url": settings.llm_url}
+    reused = store.exists() and any(store.iterdir())
     t = time.perf_counter()
-    pipe = Pipeline.from_settings(settings, progress=True)  # indexes the empty store
+    pipe = Pipeline.from_settings(settings, progress=True)  # indexes an empty store
     build = time.perf_counter() - t
     n = pipe.store.count()
-    out["index"] = {"passages": n, "seconds": build, "passages_per_s": n / build if build else None,
-                    "files": len(pipe.sources())}
+    out["index"] = {"passages": n, "files": len(pipe.sources()), "reused_store": reused,
+                    "seconds": None if reused else build,
+                    "passages_per_s": None if reused or not build else n / build}
     out["store_mb"] = _du(store) / 1e6
     proc = subprocess.run([sys.executable, "-c", COLD_START, str(corpus), str(store)],
                           capture_output=True, text=True, check=False,
@@ -107,7 +122,8 @@ def report(r: dict[str, Any]) -> str:
 
     return "\n".join([
         f"corpus {r['corpus']}: {ix['files']:,} files, {ix['passages']:,} passages",
-        f"indexing        {f(ix['seconds'], ' s')}  ({f(ix['passages_per_s'], ' passages/s')})",
+        "indexing        not measured (an existing --store was reused)" if ix.get("reused_store")
+        else f"indexing        {f(ix['seconds'], ' s')}  ({f(ix['passages_per_s'], ' passages/s')})",
         f"store size      {f(r['store_mb'], ' MB')}",
         f"cold start      ready {f(cs.get('ready_s'), ' s')}; with the model "
         f"{f(cs.get('with_model_s'), ' s')}",
@@ -128,7 +144,7 @@ def main(args: Any) -> int:
 
         files, est = make_corpus(args.corpus, args.make_corpus)
         print(f"wrote {files} files (~{est:,} passages) to {args.corpus}", file=sys.stderr)
-    r = run_scale(args.corpus.resolve(), questions=args.questions)
+    r = run_scale(args.corpus.resolve(), questions=args.questions, store=args.store)
     text = report(r)
     print(text)
     out = Path(args.out) / f"scale-{datetime.now():%Y%m%d-%H%M%S}"

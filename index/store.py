@@ -1,9 +1,11 @@
 """The one module that talks to Chroma: a persistent collection of passages.
 
 Each passage is stored with its source, offsets, the sha256 of the file it
-came from and its content-derived id. A small ``index.json`` beside the Chroma
-files records the fingerprint of the embedder and splitting settings, so a
-change there re-embeds everything.
+came from and its content-derived id. A small manifest records the fingerprint
+of the embedder and splitting settings (a change there re-embeds everything)
+and which files are wholly stored. It lives where the vectors live: in
+``index.json`` beside an embedded store, and in a collection of its own on a
+Chroma server, so every client of one server shares it.
 
 Example:
     >>> store = PassageStore(Path(".rag"), embeddings)   # doctest: +SKIP
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "passages"
 MANIFEST = "index.json"
+MANIFEST_ID = "manifest"  # the one record of the server's `<collection>-state` collection
+NO_VECTOR = [0.0]  # state records are looked up by id; Chroma still wants a vector
+PAGE = 5000  # rows read per `get`: one unpaged get of ~100k rows is too many SQL variables
 ADD_BATCH = 256  # passages embedded and written at once: bounded memory, visible progress, and
 # enough texts for the embedder to sort by length and pad little (measured: 64 → 256, ~9 % faster)
 
@@ -82,16 +87,26 @@ class PassageStore:
                 client=self.client,
                 collection_metadata={"hnsw:space": "cosine"},
             )
+            self.collection = collection
+            self._state = self.side_collection("state") if url else None
         except Exception as exc:  # chromadb raises many kinds; all mean "cannot open"
             fix = ("Check that the Chroma server is running and chroma_url is right."
                    if url else "Delete that folder and run `rag index --reset` to rebuild it.")
             raise StoreError(f"Cannot open the index at {where}: {exc}. {fix}") from exc
 
+    def side_collection(self, kind: str) -> Any:
+        """A collection of records looked up by id beside the passages (on the same
+        server): ``<collection>-<kind>``. Its records carry `NO_VECTOR`."""
+        return self.client.get_or_create_collection(
+            f"{self.collection}-{kind}", embedding_function=None)
+
     # --- manifest -------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
-        path = self.store_dir / MANIFEST
         try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
+            if self._state is not None:
+                got = self._state.get(ids=[MANIFEST_ID], include=["documents"])
+                return dict(json.loads(got["documents"][0])) if got["ids"] else {}
+            return dict(json.loads((self.store_dir / MANIFEST).read_text(encoding="utf-8")))
         except (OSError, ValueError):
             return {}
 
@@ -101,9 +116,13 @@ class PassageStore:
 
     def write_manifest(self, data: dict[str, Any]) -> None:
         """Replace the manifest atomically (a crash leaves the old or the new one), with a
-        new `generation`. It is kept under `store_dir` also for a Chroma server: one
-        indexing client per server (see README, Scaling out)."""
+        new `generation`: a file renamed over the old one, or one upsert on the server."""
         data = {**data, "generation": uuid.uuid4().hex}
+        if self._state is not None:
+            with _writing(self.store_dir):
+                self._state.upsert(ids=[MANIFEST_ID], documents=[json.dumps(data, sort_keys=True)],
+                                   embeddings=[NO_VECTOR])
+            return
         tmp = self.store_dir / (MANIFEST + ".tmp")
         with _writing(self.store_dir):
             with open(tmp, "w", encoding="utf-8") as fh:
@@ -120,15 +139,26 @@ class PassageStore:
     def count(self) -> int:
         return int(self._vs._collection.count())
 
+    def _rows(self, include: list[str]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """(id, document, metadata) of every stored passage, `PAGE` rows per request."""
+        offset = 0
+        while True:
+            got = self._vs.get(include=include, limit=PAGE, offset=offset)
+            ids = got["ids"]
+            docs = got.get("documents") or [None] * len(ids)
+            metas = got.get("metadatas") or [{}] * len(ids)
+            yield from zip(ids, docs, metas, strict=True)
+            if len(ids) < PAGE:
+                return
+            offset += PAGE
+
     def sources(self) -> set[str]:
         """Every source with at least one stored passage."""
-        got = self._vs.get(include=["metadatas"])
-        return {m["source"] for m in got["metadatas"] or [] if m}
+        return {m["source"] for _, _, m in self._rows(["metadatas"]) if m}
 
     def file_hashes(self) -> dict[str, str]:
         """source → sha256 of the file its passages came from."""
-        got = self._vs.get(include=["metadatas"])
-        return {m["source"]: m["file_sha256"] for m in got["metadatas"] or [] if m}
+        return {m["source"]: m["file_sha256"] for _, _, m in self._rows(["metadatas"]) if m}
 
     def add(self, spans: Sequence[Passage], file_sha256: str, flags: Sequence[bool]) -> None:
         """Embed and store `spans` (one file's passages), `ADD_BATCH` at a time."""
@@ -155,15 +185,15 @@ class PassageStore:
             log.info("stored %d/%d passages of %s", i + len(batch), len(spans), batch[0].source)
 
     def delete_source(self, source: str) -> None:
-        with _writing(self.store_dir):
-            got = self._vs.get(where={"source": source}, include=[])
-            if got["ids"]:
-                self._vs.delete(ids=got["ids"])
+        with _writing(self.store_dir):  # by filter: a huge file's ids would be too many
+            self._vs._collection.delete(where={"source": source})
 
     def reset(self) -> None:
         with _writing(self.store_dir):
             self._vs.reset_collection()
             (self.store_dir / MANIFEST).unlink(missing_ok=True)
+            if self._state is not None:
+                self._state.delete(ids=[MANIFEST_ID])
 
     def get(self, ids: Sequence[str]) -> list[Passage]:
         """The stored passages with these ids (in the order given; unknown ids left out)."""
@@ -176,10 +206,9 @@ class PassageStore:
 
     def all_passages(self) -> list[tuple[Passage, bool]]:
         """Every stored passage with its `suspicious` flag, in source order."""
-        got = self._vs.get(include=["documents", "metadatas"])
         out = [
-            (_to_passage(pid, doc, meta), bool(meta.get("suspicious")))
-            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            (_to_passage(pid, doc or "", meta), bool(meta.get("suspicious")))
+            for pid, doc, meta in self._rows(["documents", "metadatas"])
         ]
         out.sort(key=lambda pf: (pf[0].source, pf[0].start))
         return out

@@ -24,7 +24,7 @@ from index.injection import looks_like_instruction
 from index.load import FileEntry, Skipped, scan_folder
 from index.split import split_into_passages
 from index.store import PassageStore
-from index.textcache import FOLDER, TextCache
+from index.textcache import FOLDER, ChromaTextCache, TextCache
 from index.types import ExtractedText, Passage
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,11 @@ class IndexReport:
         return [f"skipped {s.source}: {s.reason}" for s in self.skipped]
 
 
-def text_cache_for(store: PassageStore) -> TextCache:
-    """Where a store keeps its documents' extracted texts (beside the vectors)."""
+def text_cache_for(store: PassageStore) -> TextCache | ChromaTextCache:
+    """Where a store keeps its documents' extracted texts: beside the vectors, on the
+    Chroma server when there is one (every client of it can then check citations)."""
+    if store.url:
+        return ChromaTextCache(store.side_collection("texts"))
     return TextCache(store.store_dir / FOLDER)
 
 
@@ -117,7 +120,9 @@ def sync_folder(
     # Only the manifest says a file is wholly stored; passages of a file it does not
     # name (a sync killed mid-file) are stale and are replaced.
     done: dict[str, str] = dict(manifest.get("files", {}))
-    present = store.sources()
+    # A complete manifest names every stored source; only after a killed sync can the
+    # store hold others (scanning every passage's metadata costs seconds at 100k).
+    present = set(done) if manifest.get("complete") else store.sources()
     on_disk = {e.source for e in entries}
     unreadable = {s.source for s in report.skipped}
     files = {s: h for s, h in done.items() if s in present or s in on_disk}
@@ -171,7 +176,7 @@ def sync_folder(
     return _nonempty(folder, [e for e in entries if e.source in files], report)
 
 
-def _extracted(entry: FileEntry, cache: TextCache, extractor: Extractor) -> ExtractedText | str:
+def _extracted(entry: FileEntry, cache: TextCache | ChromaTextCache, extractor: Extractor) -> ExtractedText | str:
     """The file's text from the cache or freshly extracted (and cached); a reason if none."""
     got = cache.get(entry.sha256)
     if got is not None:

@@ -1,10 +1,12 @@
 """The extracted text of each indexed document, kept beside the index.
 
-One JSON file per file content, named by the file's sha256 and the extractor
-version, under ``store_dir/texts``: it exists whether the vectors live in a
-local Chroma folder or on a Chroma server, it is written atomically (a reader
-never sees half a file, two writers of the same content write the same
-bytes), and a file is re-extracted only when its content changes.
+One JSON record per file content, named by the file's sha256 and the extractor
+version: a file under ``store_dir/texts`` beside an embedded store
+(`TextCache`), a record of the server's ``passages-texts`` collection beside a
+Chroma server (`ChromaTextCache`), so every client of the server can show and
+check citations. Written atomically (a reader never sees half a text, two
+writers of the same content write the same bytes); a file is re-extracted only
+when its content changes.
 
 Example:
     >>> import tempfile
@@ -21,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from index.extract import EXTRACTOR_VERSION
 from index.types import ExtractedText
@@ -64,3 +67,38 @@ class TextCache:
                 path.unlink(missing_ok=True)
                 gone += 1
         return gone
+
+
+class ChromaTextCache:
+    """The same as `TextCache`, as records of a Chroma collection (on a server).
+
+    `collection` is what `PassageStore.side_collection("texts")` returns.
+    """
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    @staticmethod
+    def _id(sha256: str) -> str:
+        return f"{sha256}.v{EXTRACTOR_VERSION}"
+
+    def get(self, sha256: str) -> ExtractedText | None:
+        got = self.collection.get(ids=[self._id(sha256)], include=["documents"])
+        if not got["ids"]:
+            return None
+        try:
+            return ExtractedText.from_json(json.loads(got["documents"][0]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, sha256: str, extracted: ExtractedText) -> None:
+        self.collection.upsert(ids=[self._id(sha256)],
+                               documents=[json.dumps(extracted.to_json(), ensure_ascii=False)],
+                               embeddings=[[0.0]])
+
+    def prune(self, keep: Iterable[str]) -> int:
+        wanted = {self._id(sha) for sha in keep}
+        gone = [i for i in self.collection.get(include=[])["ids"] if i not in wanted]
+        if gone:
+            self.collection.delete(ids=gone)
+        return len(gone)

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual constant: damps the weight of the very top ranks
+# Two passages whose content words overlap this much (Jaccard) say the same thing: a copied
+# file, a page saved twice. Only the better ranked one is given to the model. Measured on
+# 120k passages of Python docs with perturbed copies: 15 of 48 top-4 passages for 12 queries
+# were copies of another one before; see README, Many documents.
+SAME_TEXT = 0.9
 CACHE_PREFIX = "retriever-"
 
 
@@ -137,7 +142,8 @@ class HybridRetriever:
         lexical = self._lexical(query)
         fused = rrf([[pid for pid, _ in dense], [pid for pid, _ in lexical]])
         dense_of, lex_of = dict(dense), dict(lexical)
-        best = sorted(fused, key=lambda pid: -fused[pid])[:k]
+        best = distinct([self.passages[pid] for pid in sorted(fused, key=lambda pid: -fused[pid])],
+                        k)
         return [
             replace(
                 self.passages[pid],
@@ -147,3 +153,27 @@ class HybridRetriever:
             )
             for pid in best
         ]
+
+
+def distinct(ranked: list[Passage], k: int, same: float = SAME_TEXT) -> list[str]:
+    """Ids of the first `k` passages of `ranked` that are not near-copies of a better one.
+
+    >>> P = lambda i, t: Passage(i, "s", 0, len(t), t)
+    >>> text = ("The harbour master said the tide turned at noon, the ferries to the island ran "
+    ...         "late all week, and the pier lights failed twice during the storm on Tuesday.")
+    >>> distinct([P("a", text), P("b", text + " (copy 2)"), P("c", "Ferries ran late.")], 2)
+    ['a', 'c']
+    """
+    kept: list[tuple[str, set[str]]] = []
+    for p in ranked:
+        words = set(content_terms(p.text))
+        if any(_jaccard(words, other) >= same for _, other in kept):
+            continue
+        kept.append((p.id, words))
+        if len(kept) == k:
+            break
+    return [pid for pid, _ in kept]
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from index.store import PassageStore
+from index.store import ADD_BATCH, PassageStore
 from index.sync import SplitOptions, finish_interrupted, sync_folder
 from tests.conftest import ROOT
 from tests.fakes import HashingFakeEmbeddings
@@ -51,7 +51,7 @@ def _write_corpus(corpus: Path, version: int) -> None:
     if version == 2:
         (corpus / "a_5.txt").unlink()
         big = "\n\n".join(" ".join(_sentence(10_000 + k * 4 + j) for j in range(4))
-                          for k in range(300))
+                          for k in range(3 * ADD_BATCH))  # several store batches
         (corpus / "z_big.txt").write_text(big, encoding="utf-8")
 
 
@@ -88,7 +88,7 @@ def _run_until(cmd: list[str], pattern: str, env: dict[str, str], timeout: float
 # Kill points: after two files of the update are stored; mid-way through z_big.txt.
 KILL_POINTS = {
     "after-2-files": r"stored \d+/\d+ passages of a_2\.txt",
-    "mid-file": r"stored (?:64|128)/\d+ passages of z_big\.txt",
+    "mid-file": rf"stored (?:{ADD_BATCH}|{2 * ADD_BATCH})/\d+ passages of z_big\.txt",
 }
 
 

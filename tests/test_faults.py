@@ -150,10 +150,24 @@ def test_web_chat_shows_a_broken_model_and_keeps_serving(tmp_path: Path) -> None
 
 
 class _SlowClient:
-    """A llama.cpp stand-in that streams one token every `pause` seconds, forever."""
+    """A llama.cpp stand-in: reads a prompt `read_pause` seconds per call of `eval`,
+    then streams one token every `pause` seconds, forever."""
 
-    def __init__(self, pause: float) -> None:
-        self.pause, self.n_tokens = pause, 0
+    def __init__(self, pause: float, read_pause: float = 0.0) -> None:
+        self.pause, self.read_pause = pause, read_pause
+        self.n_tokens, self.input_ids, self.evals = 0, [], 0
+
+    def n_ctx(self) -> int:
+        return 100_000
+
+    def tokenize(self, text: bytes, **kwargs) -> list[int]:  # type: ignore[no-untyped-def]
+        return [0]
+
+    def eval(self, tokens):  # type: ignore[no-untyped-def]
+        time.sleep(self.read_pause)
+        self.evals += 1
+        self.input_ids = self.input_ids[: self.n_tokens] + list(tokens)
+        self.n_tokens = len(self.input_ids)
 
     def create_chat_completion(self, **kwargs):  # type: ignore[no-untyped-def]
         while True:
@@ -162,14 +176,48 @@ class _SlowClient:
             yield {"choices": [{"delta": {"content": "word "}}]}
 
 
-def test_a_model_that_runs_on_is_stopped_at_its_timeout() -> None:
+def _fake_tokens_chat(client: _SlowClient, prompt_tokens: int, timeout: float):  # type: ignore[no-untyped-def]
     from rag.llm import ChatLlamaCpp
 
-    chat = ChatLlamaCpp(client=_SlowClient(0.05), timeout=0.5, max_tokens=10_000)
+    class FakeTokensChat(ChatLlamaCpp):  # no tokenizer or logits in the stand-in
+        def _prompt_tokens(self, messages):  # type: ignore[no-untyped-def]
+            return list(range(prompt_tokens))
+
+        def _last_logits(self):  # type: ignore[no-untyped-def]
+            return [0.0, 0.0]
+
+    return FakeTokensChat(client=client, timeout=timeout, max_tokens=10_000)
+
+
+def test_a_model_that_runs_on_is_stopped_at_its_timeout() -> None:
+    chat = _fake_tokens_chat(_SlowClient(0.05), prompt_tokens=10, timeout=0.5)
     started = time.monotonic()
     chunks = list(chat.stream([("human", "Talk forever.")]))
     assert time.monotonic() - started < 2.0
     assert any(c.response_metadata.get("timed_out") for c in chunks)
+
+
+@pytest.mark.parametrize("call", ["stream", "choice_logprobs"])
+def test_the_timeout_holds_while_a_long_prompt_is_read_fake_model(call: str) -> None:
+    from rag.llm import READ_CHUNK
+
+    client = _SlowClient(0.05, read_pause=0.2)  # 0.2 s a chunk: 40 chunks would take 8 s
+    chat = _fake_tokens_chat(client, prompt_tokens=40 * READ_CHUNK, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(ModelError, match="reading the prompt within 0.5 s"):
+        if call == "stream":
+            list(chat.stream([("human", "A long question.")]))
+        else:
+            chat.choice_logprobs([("human", "A long question.")], ["Yes", "No"])
+    assert time.monotonic() - started < 0.5 + 0.2 + 0.5  # at most one chunk past it
+    assert 2 <= client.evals <= 4
+    # what was read stays cached: the same prompt goes on from there, it is not re-read
+    read, before = client.n_tokens, client.evals
+    chat.timeout = 60.0
+    client.read_pause = 0.0
+    chat.choice_logprobs([("human", "A long question.")], ["Yes", "No"])
+    assert client.evals - before == -(-(40 * READ_CHUNK - read) // READ_CHUNK)
+    assert client.n_tokens == 40 * READ_CHUNK
 
 
 @pytest.mark.slow
@@ -185,11 +233,12 @@ def test_cli_says_the_store_is_corrupt_without_a_traceback(tmp_path: Path) -> No
     assert "Traceback" not in r.stderr
 
 
-class _CountingClient:
+class _CountingClient(_SlowClient):
     """A llama.cpp stand-in that records how many generations run at once."""
 
     def __init__(self) -> None:
-        self.active = self.most = self.n_tokens = 0
+        super().__init__(pause=0.0)
+        self.active = self.most = 0
 
     def create_chat_completion(self, **kwargs):  # type: ignore[no-untyped-def]
         self.active += 1
@@ -209,7 +258,7 @@ def test_chat_models_sharing_a_llama_take_turns_across_threads() -> None:
     from rag.llm import ChatLlamaCpp
 
     client = _CountingClient()
-    models = [ChatLlamaCpp(client=client) for _ in range(3)]  # one model, three wrappers
+    models = [_fake_tokens_chat(client, 8, 120.0) for _ in range(3)]  # one model, 3 wrappers
     with ThreadPoolExecutor(6) as pool:
         texts = list(pool.map(lambda i: models[i % 3].invoke("hi").content, range(12)))
     assert texts == ["xxxxx"] * 12 and client.most == 1

@@ -127,3 +127,18 @@ def test_store_survives_reopen(seed_corpus: Path, tmp_path: Path, embeddings) ->
     b = PassageStore(tmp_path / "s2", embeddings)
     assert b.count() == a.count() > 0
     shutil.rmtree(tmp_path / "s2")
+
+
+def test_whole_store_reads_are_paged(seed_corpus: Path, store: PassageStore,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # one unpaged get of ~100k rows failed in Chroma ("too many SQL variables")
+    import index.store
+
+    sync_folder(seed_corpus, store, SplitOptions(), progress=False)
+    whole = store.all_passages()
+    monkeypatch.setattr(index.store, "PAGE", 5)
+    paged = store.all_passages()
+    assert len(paged) == store.count() > 10
+    assert paged == whole
+    assert store.sources() == {p.source for p, _ in whole}
+    assert set(store.file_hashes()) == store.sources()

@@ -23,7 +23,7 @@ import pytest
 from rag import Settings
 from rag.errors import ModelError
 from rag.pipeline import Pipeline
-from tests.conftest import SEED, assert_citations_exact
+from tests.conftest import SEED, assert_citations_exact, read_exact
 from tests.servers import HOST, chroma_server, llama_server
 
 pytestmark = pytest.mark.slow
@@ -91,8 +91,28 @@ def test_the_store_really_is_the_servers(served_pipeline: Pipeline,
     assert collection.count() == served_pipeline.store.count() > 0
     got = collection.get(limit=1, include=["metadatas"])
     assert got["metadatas"][0]["source"] == SEED.name
-    # nothing of Chroma's own lives in the local cache folder
-    assert not (served_pipeline.settings.store_dir / "chroma.sqlite3").exists()
+    # nothing of Chroma's own lives in the local cache folder, nor the manifest or texts
+    local = served_pipeline.settings.store_dir
+    assert not (local / "chroma.sqlite3").exists()
+    assert not (local / "index.json").exists() and not list(local.glob("texts/*"))
+
+
+def test_a_second_client_of_the_server_shares_the_index(served_pipeline: Pipeline,
+                                                        tmp_path: Path) -> None:
+    """Another machine (here: another store_dir and corpus copy) finds the index
+    complete, indexes nothing, and shows and checks citations from the server."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    settings = served_pipeline.settings.model_copy(
+        update={"corpus_dir": corpus, "store_dir": tmp_path / "other-cache"})
+    other = Pipeline.from_settings(settings, progress=False)
+    assert other.store.generation() == served_pipeline.store.generation()
+    report = other.index(progress=False)
+    assert report.unchanged == [SEED.name] and not report.added
+    assert other.document_text(SEED.name) == read_exact(SEED)
+    hits = other.retriever.retrieve("In which city did the envoys meet?", 4)
+    assert any("Amman" in p.text for p in hits)
 
 
 # --- our API over the served pipeline --------------------------------------------
