@@ -13,9 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import pickle
 import shutil
 from dataclasses import astuple, replace
 from pathlib import Path
@@ -36,6 +36,7 @@ RRF_K = 60  # the usual constant: damps the weight of the very top ranks
 # were copies of another one before; see README, Many documents.
 SAME_TEXT = 0.9
 CACHE_PREFIX = "retriever-"
+PASSAGES = "passages.json"
 
 
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -93,9 +94,10 @@ class HybridRetriever:
             tmp.mkdir(parents=True)
             if self._order:
                 self._bm25.save(str(tmp / "bm25"))
-            with open(tmp / "passages.pickle", "wb") as fh:
-                pickle.dump([astuple(p)[:5] for p in self.passages.values()], fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
+            # JSON, not pickle: loading the folder must never run code written into it
+            with open(tmp / PASSAGES, "w", encoding="utf-8") as fh:
+                json.dump([[*astuple(p)[:5], p.page] for p in self.passages.values()], fh,
+                          ensure_ascii=False)
             shutil.rmtree(folder, ignore_errors=True)
             tmp.rename(folder)
         except OSError as exc:  # a cache: failing to write it costs time, not answers
@@ -111,15 +113,15 @@ class HybridRetriever:
         import bm25s
 
         try:
-            with open(folder / "passages.pickle", "rb") as fh:
-                rows = pickle.load(fh)  # our own cache file, written by _save
+            with open(folder / PASSAGES, encoding="utf-8") as fh:
+                rows = json.load(fh)
             self = cls.__new__(cls)
             self.store, self.candidates = store, candidates
-            self.passages = {r[0]: Passage(*r) for r in rows}
+            self.passages = {r[0]: Passage(*r[:5], page=r[5]) for r in rows}
             self._order = [r[0] for r in rows]
             self._bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=True) if rows
                           else bm25s.BM25())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, IndexError) as exc:
             if folder.exists():
                 log.info("rebuilding the retriever cache (%s)", exc)
             return None

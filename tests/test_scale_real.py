@@ -40,3 +40,16 @@ def test_retriever_is_loaded_from_its_cache_until_the_store_changes(
     rebuilt = HybridRetriever.build(store)
     assert any(p.source == "more.txt" for p in rebuilt.passages.values())
     assert len(list((tmp_path / "store").glob("retriever-*"))) == 1  # the stale one is gone
+
+
+def test_retriever_cache_keeps_pages_and_holds_no_pickle(tmp_path: Path) -> None:
+    from rag.types import Passage
+
+    passages = [Passage("p1", "a.pdf", 0, 11, "Tide tables", page=3),
+                Passage("p2", "b.txt", 0, 12, "Ferry hours.")]
+    HybridRetriever(None, passages)._save(tmp_path / "cache")  # type: ignore[arg-type]
+    loaded = HybridRetriever._load(None, tmp_path / "cache", 20)  # type: ignore[arg-type]
+    assert loaded is not None
+    assert loaded.passages == {p.id: p for p in passages}  # page 3 survives a restart
+    assert not list((tmp_path / "cache").rglob("*.pickle"))
+    assert loaded._lexical("ferry hours")[0][0] == "p2"
