@@ -117,7 +117,7 @@ class HybridRetriever:
                 rows = json.load(fh)
             self = cls.__new__(cls)
             self.store, self.candidates = store, candidates
-            self.passages = {r[0]: Passage(*r[:5], page=r[5]) for r in rows}
+            self.passages = {r[0]: Passage(r[0], r[1], r[2], r[3], r[4], page=r[5]) for r in rows}
             self._order = [r[0] for r in rows]
             self._bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=True) if rows
                           else bm25s.BM25())
