@@ -60,6 +60,10 @@ _REFERENCE = re.compile(
     r"\b(?:he|she|it|they|them|his|her|its|their|there|this|that|these|those)\b", re.I
 )
 HISTORY_CHARS = 600
+# Seconds between two looks at the store's generation while answering: an index written
+# by another process (`rag index` beside `rag serve`, another client of a Chroma server)
+# is picked up without a restart. A look reads the small manifest, nothing else.
+REFRESH_EVERY = 5.0
 VOUCH_SIMILARITY = 0.4  # MiniLM cosine: paraphrases of a passage score ~0.45-0.6  # per past message: enough to resolve a reference, cheap to read
 
 
@@ -90,6 +94,8 @@ class Pipeline:
         self._lock = threading.RLock()
         self._index_lock = threading.Lock()  # one sync at a time; answering does not wait
         self._primed = ""  # the system text whose tokens the model has read
+        self._generation = store.generation()  # read before the build: a later change is seen
+        self._checked = time.monotonic()
         self.retriever = HybridRetriever.build(store, settings.candidates)
         self._whole = self._whole_corpus()
         self.texts = text_cache_for(store)
@@ -181,13 +187,53 @@ class Pipeline:
             report = sync_folder(self.settings.corpus_dir, self.store,
                                  _split_options(self.settings), reset=reset, progress=progress,
                                  on_file=on_file)
-            retriever = HybridRetriever.build(self.store, self.settings.candidates)
-            with self._lock:
-                self._hashes = None
-                self.retriever = retriever
-                self._whole = self._whole_corpus()
-                self._primed = ""
+            self._swap_retriever()
             return report
+
+    def _swap_retriever(self) -> None:
+        """Build the retriever for the store as it is now and put it in place (the caller
+        holds `_index_lock`); answers go on with the old one until the swap."""
+        generation = self.store.generation()
+        retriever = HybridRetriever.build(self.store, self.settings.candidates)
+        with self._lock:
+            self._hashes = None
+            self.retriever = retriever
+            self._generation = generation
+            self._whole = self._whole_corpus()
+            self._primed = ""
+
+    def refresh_if_changed(self, wait: bool = False) -> bool:
+        """Pick up an index another process wrote, at most every `REFRESH_EVERY` seconds.
+
+        When the store's generation has changed and its manifest says complete, the
+        new retriever is built in the background (or at once with `wait`); True then.
+        """
+        now = time.monotonic()
+        if now - self._checked < REFRESH_EVERY or self._index_lock.locked():
+            return False
+        self._checked = now
+        try:
+            manifest = self.store.manifest()
+        except Exception as exc:  # a store that cannot be read now: answer from what we have
+            log.warning("could not look for a changed index: %s", exc)
+            return False
+        if manifest.get("generation", "") == self._generation or not manifest.get("complete"):
+            return False
+
+        def swap() -> None:
+            if self._index_lock.acquire(blocking=False):  # our own sync swaps it anyway
+                try:
+                    self._swap_retriever()
+                except Exception as exc:  # a failed refresh keeps the old, working retriever
+                    log.warning("could not load the changed index: %s", exc)
+                finally:
+                    self._index_lock.release()
+
+        if wait:
+            swap()
+        else:
+            threading.Thread(target=swap, name="refresh-index", daemon=True).start()
+        return True
 
     def sources(self) -> list[SourceInfo]:
         counts: dict[str, int] = {}
@@ -251,6 +297,7 @@ class Pipeline:
         started = time.perf_counter()
         asked = check_question(question, self.settings.max_question_chars)
         history = check_history(history, self.settings.max_question_chars)
+        self.refresh_if_changed()
         q = strip_instructions(asked)
         timings: dict[str, float] = {}
         if not q:
