@@ -16,8 +16,8 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
 
@@ -32,6 +32,30 @@ class StreamedChatModel(BaseChatModel):
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
         return as_role_dicts(messages)
+
+    # The chunks every backend's `_stream` yields: text deltas, then maybe the
+    # "timed out" marker, then the token counts last.
+    @staticmethod
+    def _text_chunk(delta: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+        if run_manager:
+            run_manager.on_llm_new_token(delta)
+        return ChatGenerationChunk(message=AIMessageChunk(content=delta))
+
+    @staticmethod
+    def _timed_out_chunk() -> ChatGenerationChunk:
+        """Says the answer was cut at `timeout`; what was written before is kept."""
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content="", response_metadata={"timed_out": True}))
+
+    @staticmethod
+    def _usage_chunk(input_tokens: int, output_tokens: int,
+                     **metadata: Any) -> ChatGenerationChunk:
+        return ChatGenerationChunk(message=AIMessageChunk(
+            content="",
+            usage_metadata={"input_tokens": input_tokens, "output_tokens": output_tokens,
+                            "total_tokens": input_tokens + output_tokens},
+            response_metadata=metadata,
+        ))
 
     def _generate(
         self,

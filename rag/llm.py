@@ -25,7 +25,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field, PrivateAttr
 
@@ -262,29 +262,16 @@ class ChatLlamaCpp(StreamedChatModel):
                 if not delta:
                     continue
                 completion += 1
-                if run_manager:
-                    run_manager.on_llm_new_token(delta)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                yield self._text_chunk(delta, run_manager)
                 if time.perf_counter() - started > self.timeout:
                     stream.close()
-                    yield ChatGenerationChunk(
-                        message=AIMessageChunk(content="", response_metadata={"timed_out": True})
-                    )
+                    yield self._timed_out_chunk()
                     break
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"The model failed while answering: {exc}") from exc
         total = int(getattr(self.client, "n_tokens", 0) or 0)
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(
-                content="",
-                usage_metadata={
-                    "input_tokens": max(0, total - completion),
-                    "output_tokens": completion,
-                    "total_tokens": total,
-                },
-                response_metadata={"model_name": self.model_name},
-            )
-        )
+        yield self._usage_chunk(max(0, total - completion), completion,
+                                model_name=self.model_name)
 
 
 def _log_softmax(logits: Any) -> Any:

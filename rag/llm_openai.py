@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field
 
@@ -131,20 +131,15 @@ class ChatOpenAICompatible(StreamedChatModel):
                 if not delta:
                     continue
                 completion += 1
-                if run_manager:
-                    run_manager.on_llm_new_token(delta)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                yield self._text_chunk(delta, run_manager)
         except ModelError:
             if not completion:
                 raise
             timed_out = True  # as in process: keep what was written, say it was cut
         if timed_out:
-            yield ChatGenerationChunk(
-                message=AIMessageChunk(content="", response_metadata={"timed_out": True}))
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        output = int(getattr(usage, "completion_tokens", 0) or completion)
-        yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata={
-            "input_tokens": prompt, "output_tokens": output, "total_tokens": prompt + output}))
+            yield self._timed_out_chunk()
+        yield self._usage_chunk(int(getattr(usage, "prompt_tokens", 0) or 0),
+                                int(getattr(usage, "completion_tokens", 0) or completion))
 
     # --- token probabilities (same signatures as rag.llm.ChatLlamaCpp) ----------
     def choice_logprobs(self, messages: list[BaseMessage], options: Sequence[str]) -> dict[str, float]:
