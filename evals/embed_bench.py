@@ -31,17 +31,14 @@ Encoder = Callable[[list[str]], np.ndarray]
 BATCH = 32
 
 
-def corpus_passages(corpus: Path, max_chars: int = 500, min_chars: int = 80) -> list[Any]:
-    """Every passage of the .txt/.md files in `corpus`, as our splitter makes them."""
+def corpus_passages(corpus: Path) -> list[Any]:
+    """Every passage of the .txt/.md files in `corpus`, as indexing makes them."""
     from index.load import read_text_exact
-    from index.split import split_into_passages
+    from index.sync import SplitOptions, document_passages
 
-    out = []
-    for path in sorted(corpus.rglob("*")):
-        if path.suffix in {".txt", ".md"} and path.is_file():
-            text = read_text_exact(path)
-            out += split_into_passages(path.name, text, [(0, len(text))], max_chars, min_chars)
-    return out
+    return [p for path in sorted(corpus.rglob("*")) if path.suffix in {".txt", ".md"}
+            and path.is_file()
+            for p in document_passages(path.name, read_text_exact(path), SplitOptions())]
 
 
 def torch_encoder(precision: str) -> Encoder:

@@ -23,12 +23,12 @@ if TYPE_CHECKING:
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 Precision = Literal["auto", "float32", "bfloat16"]
-# Measured with `rag bench --embed` on this project's 2-core machine (a Xeon with AMX), 804
-# SQuAD-dev passages and 400 answerable questions, batch 32 (dense recall@4 / share of
-# float32's top-4 kept): torch float32 104 passages/s (0.885 / 1.0), torch bfloat16 280/s
-# (0.882 / 0.993), ONNX Runtime float32 74/s (0.885 / 1.0), ONNX int8 122/s (0.873 / 0.836).
-# On our own 78 answerable questions all but int8 find the same passages. So bfloat16 where
-# the CPU computes it natively, float32 elsewhere; ONNX is not used.
+# Measured with `rag bench --embed` on this project's 2-core machine (a Xeon with AMX), the
+# 962 SQuAD-dev passages as indexed and 400 answerable questions, batch 32 (dense recall@4 /
+# share of float32's top-4 kept): torch float32 106 passages/s (0.897 / 1.0), torch bfloat16
+# 259/s (0.897 / 0.994), ONNX Runtime float32 82/s (0.897 / 1.0), ONNX int8 146/s (0.880 /
+# 0.845). On our 78 answerable questions: 0.705 for all but int8 (0.718, top-4 kept 0.872).
+# So bfloat16 where the CPU computes it natively, float32 elsewhere; ONNX is not used.
 DEFAULT_BATCH = 32
 
 
