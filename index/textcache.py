@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from index.extract import EXTRACTOR_VERSION
+from index.store import NO_VECTOR
 from index.types import ExtractedText
 
 FOLDER = "texts"
@@ -94,7 +95,7 @@ class ChromaTextCache:
     def put(self, sha256: str, extracted: ExtractedText) -> None:
         self.collection.upsert(ids=[self._id(sha256)],
                                documents=[json.dumps(extracted.to_json(), ensure_ascii=False)],
-                               embeddings=[[0.0]])
+                               embeddings=[NO_VECTOR])
 
     def prune(self, keep: Iterable[str]) -> int:
         wanted = {self._id(sha) for sha in keep}
