@@ -54,14 +54,20 @@ def make_pdf(path: Path, pages: list[list[str]] = PAGES, header: str = HEADER) -
             self.cell(0, 10, f"Page {self.page_no()}", align="C")
 
     pdf = _Pdf()
+    _write_pages(pdf, pages, gap=4)
+    pdf.output(str(path))
+    return path
+
+
+def _write_pages(pdf, pages: list[list[str]], gap: float = 0) -> None:  # type: ignore[no-untyped-def]
+    """Each inner list on a page of its own, a paragraph a text block, `gap` apart."""
     pdf.set_font("Helvetica", size=11)
     for paragraphs in pages:
         pdf.add_page()
         for para in paragraphs:
             pdf.multi_cell(0, 6, para)
-            pdf.ln(4)
-    pdf.output(str(path))
-    return path
+            if gap:
+                pdf.ln(gap)
 
 
 def make_image_only_pdf(path: Path) -> Path:
@@ -147,10 +153,6 @@ def pdf_bytes(pages: list[list[str]] = PAGES) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    for paragraphs in pages:
-        pdf.add_page()
-        for para in paragraphs:
-            pdf.multi_cell(0, 6, para)
+    _write_pages(pdf, pages)
     pdf.output(buf)
     return buf.getvalue()
