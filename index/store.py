@@ -100,6 +100,22 @@ class PassageStore:
         return self.client.get_or_create_collection(
             f"{self.collection}-{kind}", embedding_function=None)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a failed write (full disk, read-only folder, broken database, a server
+        that refuses) into `StoreError` naming where the index is."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb and sqlite raise many kinds; all mean "cannot write"
+            fix = ("Check that the Chroma server is running and accepts writes"
+                   if self.url else "Free some disk space or make the folder writable")
+            raise StoreError(
+                f"Cannot write the index at {self.url or self.store_dir}: {exc}. {fix}, then "
+                "run `rag index` again (it finishes the interrupted work)."
+            ) from exc
+
     # --- manifest -------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         try:
@@ -119,12 +135,12 @@ class PassageStore:
         new `generation`: a file renamed over the old one, or one upsert on the server."""
         data = {**data, "generation": uuid.uuid4().hex}
         if self._state is not None:
-            with _writing(self.store_dir):
+            with self._writing():
                 self._state.upsert(ids=[MANIFEST_ID], documents=[json.dumps(data, sort_keys=True)],
                                    embeddings=[NO_VECTOR])
             return
         tmp = self.store_dir / (MANIFEST + ".tmp")
-        with _writing(self.store_dir):
+        with self._writing():
             with open(tmp, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(data, indent=2, sort_keys=True))
                 fh.flush()
@@ -165,7 +181,7 @@ class PassageStore:
         flags = list(flags)
         for i in range(0, len(spans), ADD_BATCH):
             batch = spans[i : i + ADD_BATCH]
-            with _writing(self.store_dir):
+            with self._writing():
                 self._vs.add_texts(
                     texts=[s.text for s in batch],
                     ids=[s.id for s in batch],
@@ -185,11 +201,11 @@ class PassageStore:
             log.info("stored %d/%d passages of %s", i + len(batch), len(spans), batch[0].source)
 
     def delete_source(self, source: str) -> None:
-        with _writing(self.store_dir):  # by filter: a huge file's ids would be too many
+        with self._writing():  # by filter: a huge file's ids would be too many
             self._vs._collection.delete(where={"source": source})
 
     def reset(self) -> None:
-        with _writing(self.store_dir):
+        with self._writing():
             self._vs.reset_collection()
             (self.store_dir / MANIFEST).unlink(missing_ok=True)
             if self._state is not None:
@@ -223,18 +239,6 @@ class PassageStore:
         return [(str(doc.id), 1.0 - float(dist)) for doc, dist in hits]
 
 
-@contextmanager
-def _writing(store_dir: Path) -> Iterator[None]:
-    """Turn a failed write (full disk, read-only folder, broken database) into `StoreError`."""
-    try:
-        yield
-    except StoreError:
-        raise
-    except Exception as exc:  # chromadb and sqlite raise many kinds; all mean "cannot write"
-        raise StoreError(
-            f"Cannot write the index at {store_dir}: {exc}. Free some disk space or make the "
-            "folder writable, then run `rag index` again (it finishes the interrupted work)."
-        ) from exc
 
 
 def _to_passage(pid: str, text: str, meta: dict[str, Any]) -> Passage:
