@@ -124,6 +124,10 @@ class _Fields(BaseSettings):
         "", description="Comma-separated origins allowed to call the API from a browser; "
         "empty = CORS off.",
     )
+    allowed_hosts: str = Field(
+        "", description="Comma-separated Host names the server answers besides localhost, "
+        "127.0.0.1, [::1] and host (others get 400: no DNS rebinding); '*' = any.",
+    )
 
     # --- external systems (empty = the embedded, in-process default; see rag/backends.py)
     chroma_url: str = Field(

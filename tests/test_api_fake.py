@@ -139,6 +139,46 @@ def test_a_full_queue_is_429_with_retry_after_and_nothing_is_lost(seed_corpus: P
     assert codes == [200, 200]
 
 
+def test_gradio_ask_shares_the_gate_so_a_full_v1_makes_it_busy(seed_corpus: Path) -> None:
+    """Fake pipeline: with /v1 holding every place, Gradio's /ask is turned away too."""
+    srv = _serve(FakePipeline(seed_corpus, delay=0.05), queue_size=1)  # capacity 2
+    body = {"messages": [{"role": "user", "content": QUESTION}]}
+    try:
+        workers = [threading.Thread(target=lambda: httpx.post(
+            srv.url + "v1/chat/completions", json=body, timeout=60)) for _ in range(2)]
+        for w in workers:
+            w.start()
+        while srv.gate.inside < 2:
+            time.sleep(0.005)
+        joined = httpx.post(srv.url + "gradio_api/call/ask", json={"data": [QUESTION, None]})
+        events = httpx.get(srv.url + f"gradio_api/call/ask/{joined.json()['event_id']}",
+                           timeout=60).text
+        for w in workers:
+            w.join()
+    finally:
+        srv.close()
+    assert "event: error" in events and "busy" in events
+
+
+def test_a_failing_stream_ends_with_an_error_event_and_done(seed_corpus: Path) -> None:
+    """Fake pipeline that raises a non-RagError bug mid-answer: the stream still closes."""
+    fake = FakePipeline(seed_corpus)
+
+    def broken(question: str, history: Any = ()) -> Any:
+        raise RuntimeError("boom")
+
+    fake.answer = broken  # type: ignore[method-assign]
+    srv = _serve(fake)
+    try:
+        r = httpx.post(srv.url + "v1/chat/completions", timeout=30, json={
+            "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+    finally:
+        srv.close()
+    events = [line for line in r.text.splitlines() if line.startswith("data:")]
+    assert r.status_code == 200 and '"error"' in events[-2] and events[-1] == "data: [DONE]"
+    assert "boom" not in r.text  # an internal message is not shown to the client
+
+
 def test_secrets_are_never_shown() -> None:
     s = Settings(api_key="k-api", llm_api_key="k-llm", chroma_token="k-chroma")
     dumped = str(public_settings(s)) + repr(s) + str(s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def test_safe_names(given: str, expected: str) -> None:
 
 def make_source(tmp_path: Path, name: str = "in.txt", data: bytes = b"hello there") -> Path:
     path = tmp_path / "incoming" / name
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
 
@@ -108,7 +109,8 @@ def test_background_indexer_coalesces_and_serves_every_request() -> None:
 
 
 @pytest.mark.slow
-def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embeddings,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from index.store import PassageStore
     from rag import Settings
     from rag.pipeline import Pipeline
@@ -121,8 +123,10 @@ def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embedding
     pipeline = Pipeline(settings, PassageStore(settings.store_dir, embeddings), embeddings)
     pipeline.index(progress=False)
     handlers = DocumentHandlers(pipeline, Uploads(corpus, settings.upload_types, 10**7))
-    a = docs.make_pdf(make_source(tmp_path, "report.pdf").parent / "report.pdf")
-    b_dir = tmp_path / "other"
+    uploaded = tmp_path / "gradio"  # where Gradio puts the bytes a browser sent
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploaded))
+    a = docs.make_pdf(make_source(uploaded, "report.pdf").parent / "report.pdf")
+    b_dir = uploaded / "other"
     b_dir.mkdir()
     b = docs.make_html(b_dir / "report.html")
     c = docs.make_pdf(b_dir / "report.pdf", [["A second report about lighthouses."]])
@@ -138,8 +142,27 @@ def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embedding
             "uploads/report.html"} <= names
     finals = [r[-1][0] for r in results]
     assert all("Indexed" in f for f in finals), finals
+    assert not [p for p in uploaded.rglob("*") if p.is_file()]  # Gradio's copies are gone
     # removing an upload works; the user's own memo cannot be removed
     *_, last = handlers.remove("uploads/report.html")
     assert "Removed" in last[0] and "uploads/report.html" not in {s.source for s in pipeline.sources()}
     *_, refused = handlers.remove("memo.docx")
     assert "not uploaded" in refused[0] and (corpus / "memo.docx").exists()
+
+
+def test_upload_takes_only_files_from_gradios_upload_folder(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.upload_handlers import DocumentHandlers
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    outside = make_source(tmp_path, "secret.md", b"# Secret\n\nserver-only text")
+    link = make_source(tmp_path / "gradio", "link.md")
+    link.unlink()
+    link.symlink_to(outside)  # a link inside the folder to a file outside it
+    pipeline = types.SimpleNamespace(index=lambda **kw: None, sources=lambda: [])
+    handlers = DocumentHandlers(pipeline, Uploads(corpus, [".md"], 10**6))
+    *_, last = handlers.upload([str(outside), str(link)])
+    assert last[0].count("Not accepted") == 2 and "Indexed" not in last[0]
+    assert not (corpus / "uploads").exists() and outside.exists()

@@ -35,18 +35,23 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import BadQuestion, CorpusError, ModelError, RagError
+from rag.text_checks import invalid_text
 from rag.types import Answer
 from ui.gate import Busy, ModelGate
+
+log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 5.0  # an SSE comment while the answer is decided: proxies keep the line
 STREAM_PIECE_WORDS = 4  # verified text is sent in small pieces, as clients expect a stream
@@ -103,6 +108,12 @@ def split_conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple
     return turns[-1].text(), history
 
 
+def _check_text(text: str, field: str) -> None:
+    bad = invalid_text(text, field)
+    if bad:
+        raise BadQuestion(bad)
+
+
 def _pieces(text: str) -> list[str]:
     words = text.split(" ")
     return [" ".join(words[i : i + STREAM_PIECE_WORDS]) + (" " if i + STREAM_PIECE_WORDS < len(words) else "")
@@ -141,8 +152,8 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
     model_id = str(getattr(pipeline, "model_name", "rag") or "rag")
 
     def authorised(request: Request) -> None:
-        if not api_key:
-            return
+        if not api_key or request.scope.get("state", {}).get("authorised"):
+            return  # no key, or `ui.access.AccessGate` has seen the key or a session
         given = request.headers.get("authorization", "")
         scheme, _, token = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), api_key.encode()):
@@ -155,6 +166,15 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
     async def _busy(request: Request, exc: Busy) -> JSONResponse:
         return JSONResponse({"error": {"message": str(exc), "type": "server_busy"}}, 429,
                             headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # OpenAI answers a malformed request with 400 and a message naming the field.
+        first = (exc.errors() or [{}])[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        text = f"{where}: {first.get('msg', 'invalid')}"
+        return JSONResponse({"error": {"message": text, "type": "invalid_request_error",
+                                       "param": where}}, 400)
 
     @app.exception_handler(RagError)
     async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
@@ -176,8 +196,10 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
         return asyncio.get_running_loop().run_in_executor(None, work)
 
     @app.get("/health", tags=["service"])
-    def health() -> dict[str, Any]:
-        """Liveness and what is served."""
+    def health(request: Request) -> dict[str, Any]:
+        """Liveness; with the key (or none set), also what is served."""
+        if api_key and not request.scope.get("state", {}).get("authorised"):
+            return {"status": "ok"}  # open to all: says nothing about the documents or model
         sources = pipeline.sources()
         return {"status": "ok", "model": model_id, "documents": len(sources),
                 "passages": sum(s.passages for s in sources), "queue": gate.inside,
@@ -196,6 +218,8 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
             raise HTTPException(400, "n must be 1: there is one verified answer.")
         if req.tools:
             raise HTTPException(400, "tools are not supported: answers come only from the documents.")
+        for n, m in enumerate(req.messages):
+            _check_text(m.text(), f"messages[{n}].content")
         question, history = split_conversation(req.messages)
         pending = await answer_gated(question, history)
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
@@ -226,9 +250,14 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
                 yield ": deciding\n\n"
         try:
             a = pending.result()
-        except RagError as exc:
-            body = {"error": {"message": str(exc), "type": type(exc).__name__}}
+        except Exception as exc:  # a stream has no status code left: say it, then end it
+            if not isinstance(exc, RagError):
+                log.exception("answering failed in a stream")
+            message = str(exc) if isinstance(exc, RagError) else \
+                f"The answer failed ({type(exc).__name__})."
+            body = {"error": {"message": message, "type": type(exc).__name__}}
             yield f"data: {json.dumps(body)}\n\n"
+            yield "data: [DONE]\n\n"
             return
         yield event({"role": "assistant", "content": ""})
         for piece in _pieces(a.text):
@@ -241,6 +270,10 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
     @app.post("/v1/answer", tags=["rag"], dependencies=guarded)
     async def answer(req: AnswerRequest) -> dict[str, Any]:
         """The whole verified `Answer` (text, citations, refused, passages, timings…)."""
+        _check_text(req.question, "question")
+        for n, (q, a_text) in enumerate(req.history):
+            _check_text(q, f"history[{n}][0]")
+            _check_text(a_text, f"history[{n}][1]")
         a = await (await answer_gated(req.question, list(req.history)))
         return a.to_dict()
 

@@ -83,7 +83,8 @@ def build_ui(pipeline: Any, examples: Sequence[str] | None = None, gate: Any = N
     settings = getattr(pipeline, "settings", None)
     queue_size = int(getattr(settings, "queue_size", DEFAULT_QUEUE_SIZE))
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Uploads that never reached an event (or a crash between) are swept after an hour.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         turns = gr.State({})  # assistant message index -> (question, Answer)
         selected = gr.State(None)  # the answer whose sources are shown
         asked = gr.State("")  # the question between `begin` and `answer`

@@ -26,6 +26,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import BadQuestion, ModelError, RagError
+from rag.text_checks import invalid_text
 from rag.types import Answer, Citation
 from ui import render
 from ui.gate import Busy
@@ -106,9 +107,13 @@ class ChatHandlers:
     # --- asking --------------------------------------------------------------
     @staticmethod
     def validate(question: str, messages: Messages | None) -> tuple[Any, Any]:
-        """Reject an empty question before it takes a place in the queue."""
+        """Reject an empty question, or text that is not valid Unicode, before it is queued."""
         ok = bool((question or "").strip())
-        return gr.validate(ok, "Type a question about the documents first."), gr.validate(True, "")
+        if not ok:
+            return (gr.validate(False, "Type a question about the documents first."),
+                    gr.validate(True, ""))
+        bad = invalid_text(question, "question")
+        return gr.validate(bad is None, bad or ""), gr.validate(True, "")
 
     def begin(
         self, question: str, messages: Messages | None, request: gr.Request | None = None
@@ -238,8 +243,17 @@ class ChatHandlers:
         """The `/ask` API endpoint: the verified Answer as a dict (for scripts)."""
         pairs = [(str(q), str(a)) for q, a in (history or [])]
         try:
-            return self.pipeline.answer(question, pairs).to_dict()
-        except RagError as exc:
+            bad = invalid_text(question, "question") or next(
+                (m for n, (q, a) in enumerate(pairs)
+                 if (m := invalid_text(q + a, f"history[{n}]"))), None)
+            if bad:
+                raise BadQuestion(bad)
+            if self.gate is None:
+                return self.pipeline.answer(question, pairs).to_dict()
+            with self.gate.slot():  # one bound on waiting work, shared with /v1
+                return self.pipeline.answer(question, pairs).to_dict()
+        except (RagError, Busy) as exc:
+            # A gr.Error's message reaches the client even with show_error off.
             raise gr.Error(str(exc), print_exception=False) from None
 
     # --- looking at sources ----------------------------------------------------

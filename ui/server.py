@@ -20,15 +20,20 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
+
+
+UPLOAD_FILES_PER_REQUEST = 10  # the chat's file box sends at most this many at once
 
 
 class PortInUse(RagError):
@@ -91,29 +96,58 @@ def launch(demo: Any, host: str = "127.0.0.1", port: int = 7860) -> str:
     return str(url)
 
 
+def gradio_temp_dir(store_dir: Any) -> Path:
+    """Where Gradio keeps uploaded bytes: inside `store_dir`, emptied at each start.
+
+    Gradio reads ``GRADIO_TEMP_DIR`` when the page is built, so this is called
+    before `build_ui`. An upload lives there only until the chat has copied or
+    refused it (see `ui.upload_handlers`).
+    """
+    folder = Path(store_dir) / "gradio-uploads"
+    shutil.rmtree(folder, ignore_errors=True)  # leftovers of a crashed run
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder.resolve())
+    return folder
+
+
 def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) -> Any:
-    """One FastAPI app: our API (`ui.api`) and the web chat mounted at ``/``.
+    """One app: our API (`ui.api`) and the web chat mounted at ``/``, behind one `AccessGate`.
 
     The chat and the API share `gate` (default: a `ModelGate` of
-    ``queue_size + 1`` places: one answering, the rest waiting).
+    ``queue_size + 1`` places: one answering, the rest waiting). Every route,
+    Gradio's included, checks the Host header and the API key (`ui.access`).
     """
     _quiet_environment()
     import gradio as gr
 
+    from ui.access import AccessGate, AccessPolicy, hosts_for
     from ui.api import build_api
     from ui.app import build_ui
     from ui.gate import ModelGate
     from ui.theme import CSS, HEAD, make_theme
 
     gate = gate or ModelGate(settings.queue_size + 1)
+    gradio_temp_dir(settings.store_dir)
     demo = demo or build_ui(pipeline, gate=gate)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-    app = build_api(pipeline, gate, settings.api_key.get_secret_value(), origins)
-    return gr.mount_gradio_app(
+    api_key = settings.api_key.get_secret_value()
+    app = build_api(pipeline, gate, api_key, origins)
+    app = gr.mount_gradio_app(
         app, demo, path="/", server_name=settings.host, server_port=settings.port,
         footer_links=[], run_history=False, show_error=False, ssr_mode=False, pwa=False,
         mcp_server=False, enable_monitoring=False, theme=make_theme(), css=CSS, head=HEAD,
+        max_file_size=settings.max_upload_bytes, allowed_paths=[],
     )
+    # Gradio checks that a file an event receives was uploaded through it only in an
+    # app it launched itself; mounted, it would copy any server path a client names.
+    demo.has_launched = True
+    app.add_middleware(AccessGate, policy=AccessPolicy(
+        api_key=api_key,
+        allowed_hosts=hosts_for(settings.host, getattr(settings, "allowed_hosts", "")),
+        # one request may carry several files; each is capped by max_file_size above
+        upload_limit=settings.max_upload_bytes * UPLOAD_FILES_PER_REQUEST + 1_000_000,
+    ))
+    return app
 
 
 class Served:

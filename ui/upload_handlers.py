@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,30 @@ from ui.indexer import BackgroundIndexer
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+
+
+def _upload_folder() -> Path:
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()).resolve()
+
+
+def _uploaded_here(path: Path) -> bool:
+    """True for a regular file inside Gradio's upload folder (no link out of it)."""
+    try:
+        real = path.resolve(strict=True)
+    except OSError:
+        return False
+    return real.is_relative_to(_upload_folder()) and real.is_file() and not path.is_symlink()
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete Gradio's copy of an upload (and its folder, when empty); never anything else."""
+    if not _uploaded_here(path):
+        return
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # Gradio gives each upload a folder of its own
 
 
 class DocumentHandlers:
@@ -80,22 +105,43 @@ class DocumentHandlers:
     def upload(self, files: list[Any] | None) -> Iterator[tuple[Any, ...]]:
         """Save the dropped or picked files, index them, report each one.
 
+        Only bytes the client sent through the upload route are taken: a file
+        the event names outside Gradio's upload folder is refused. Gradio's copy
+        is deleted once saved or refused, and a saved file that cannot be indexed
+        is removed again (it would only take disk space).
+
         Yields (status, file box, documents table, document dropdown, removable dropdown).
         """
         skip = gr.skip()
         saved, refused = [], []
         for f in files or []:
             path = Path(str(getattr(f, "name", f)))
+            shown = str(getattr(f, "orig_name", "") or path.name)
             try:
-                saved.append(self.uploads.save(path.name, path))
+                if not _uploaded_here(path):
+                    raise UploadRefused(f"{shown}: not a file uploaded to this chat")
+                saved.append(self.uploads.save(shown, path))
             except (UploadRefused, OSError) as exc:
                 refused.append(str(exc))
+            finally:
+                _discard_upload(path)
         if saved:
             note = f"Indexing {len(saved)} file(s)…"
             yield render.status_html(note, "info"), None, skip, skip, skip
             for status in self._wait_for_index(note):
                 yield status, skip, skip, skip, skip
+            self._drop_unindexed(saved)
         yield (self._outcome(saved, refused), None, *self.lists())
+
+    def _drop_unindexed(self, saved: list[str]) -> None:
+        """Remove saved uploads the index run skipped: they would stay on disk for nothing."""
+        report = self.indexer.last_report
+        for s in getattr(report, "skipped", []):
+            if s.source in saved:
+                try:
+                    self.uploads.remove(s.source)
+                except (UploadRefused, OSError) as exc:
+                    log.warning("could not remove unindexed upload %s: %s", s.source, exc)
 
     def remove(self, source: str | None) -> Iterator[tuple[Any, ...]]:
         """Delete one uploaded file and drop it from the index.
