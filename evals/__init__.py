@@ -1,6 +1,10 @@
-"""Evaluation: question sets, metrics, the tutorial baseline, runs, reports, benchmark.
+"""Evaluation: how good the pipeline is, and, in two subpackages, how fast and how tuned.
 
-``rag eval`` (`evals.cli`) and ``rag bench`` (`evals.bench`) are the entry
-points; `evals/README.md` says what a run writes and how to read it. This
-package calls `rag` and never the other way round; nothing loads at import.
+This package is the quality evaluation: question sets, metrics, the tutorial
+baseline, runs, reports, floors; ``rag eval`` (`evals.cli`) is its entry point.
+`evals.bench` holds the speed benchmarks (``rag bench``, ``rag bench-ingest``,
+``rag loadtest``) and `evals.tuning` the fitting of constants from logged rows;
+both use this package, never the other way round. `evals/README.md` says what a
+run writes and how to read it. Nothing here is imported by `rag`, `index` or `ui`
+(only `rag/cli.py` dispatches here, lazily); nothing loads at import.
 """

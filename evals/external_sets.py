@@ -26,10 +26,9 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from evals.questions import Question
+from evals.question_types import Evidence, Question, QuestionSetError, read_source
 
 EXTERNAL_KEYS = frozenset({"id", "category", "question", "answers", "evidence", "source",
                            "squad_id"})
@@ -44,8 +43,6 @@ def is_external(raw: Any) -> bool:
 def parse_external(raw: dict[str, Any], where: str, set_name: str, corpus: Path | None,
                    corpus_name: str, texts: dict[Path, str]) -> Question:
     """One external row → a `Question` whose evidence is located in ``corpus/source``."""
-    from evals.questions import Evidence, Question, QuestionSetError, read_source
-
     unknown = set(raw) - EXTERNAL_KEYS
     if unknown:
         raise QuestionSetError(f"{where}: unknown field(s) {sorted(unknown)}; "

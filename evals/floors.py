@@ -9,7 +9,7 @@ wherever the corpus has such questions, so a pipeline that never declines
 a single refusal rate over everything let an answer-everything pipeline pass.
 A floor is a measured value minus a stated margin. `evals/floors.json` holds
 the floors, the margins, the values they came from and the name of the
-committed summary that measured them (``evals/floors/summary-<date>.json``,
+committed summary that measured them (``evals/floor_runs/summary-<date>.json``,
 next to that run's ``rows-<date>.jsonl``: ids, figures and answers only).
 `tests/test_eval_floor.py` runs the CI slice with the real model and fails
 when `violations` is not empty.
@@ -165,7 +165,7 @@ def measure(model: str = MODEL) -> dict[str, Any]:
         doc = run_eval(ci_slice_questions(root), RealBuilder(model, baseline=False),
                        Path(tmp) / "run", progress=True,
                        meta={"model": model, "sets": ["ci slice"], "split": "dev"})
-        summaries = FLOORS_FILE.parent / "floors"
+        summaries = FLOORS_FILE.parent / "floor_runs"
         summaries.mkdir(exist_ok=True)
         # the rows too, so a later failure can be compared answer by answer; rows of an
         # external set keep ids and figures only (its text is not ours to commit)
@@ -181,7 +181,7 @@ def measure(model: str = MODEL) -> dict[str, Any]:
                  "unanswerable declined, each floor = measured - margin (in questions), at "
                  f"least {MIN_FLOOR}. Re-measure: python -m evals.floors --measure",
         "model": model,
-        "measured_by": f"evals/floors/{name}",
+        "measured_by": f"evals/floor_runs/{name}",
         "margin_questions": MARGIN_QUESTIONS,
         "corpora": floors_from(doc.pipelines["ours"]),
         "citation_invariant": 1.0,

@@ -20,9 +20,11 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from evals.external_sets import is_external, parse_external
+from evals.question_types import Evidence, Question, QuestionSetError, read_source
 
 TYPES = frozenset({
     "single_fact", "numeric", "paraphrase", "list", "multi_hop", "follow_up",
@@ -34,42 +36,6 @@ _KEYS = {
     "must_include", "evidence", "forbidden", "corpus", "note",
 }
 DEFAULT_CORPUS = "seeds"
-
-
-class QuestionSetError(ValueError):
-    """A set file is malformed or its evidence cannot be located."""
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A gold quote and where it sits: ``read_source(corpus / source)[start:end] == quote``."""
-
-    source: str
-    quote: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Question:
-    """One evaluation question, validated, with evidence offsets resolved."""
-
-    id: str
-    type: str
-    question: str
-    answerable: bool
-    corpus: Path  # absolute folder the question is asked against
-    corpus_name: str  # as written in the set file (relative to the project root)
-    set_name: str
-    split: str = "dev"
-    ci: bool = False
-    history: tuple[tuple[str, str], ...] = ()
-    answers: tuple[str, ...] = ()
-    must_include: tuple[str, ...] = ()
-    evidence: tuple[Evidence, ...] = ()
-    forbidden: tuple[str, ...] = ()
-    note: str = ""
-    article: str = ""  # the document the question is about ("" when not known)
 
 
 def project_root() -> Path:
@@ -85,12 +51,6 @@ def default_set_files() -> list[Path]:
 def set_file(name: str) -> Path:
     """One of our sets by name: ``set_file("article")`` is ``evals/sets/article.jsonl``."""
     return Path(__file__).resolve().parent / "sets" / f"{name}.jsonl"
-
-
-def read_source(path: Path) -> str:
-    """A document's text exactly as stored (no newline translation, BOM kept)."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        return fh.read()
 
 
 def locate_quote(text: str, quote: str, where: str) -> tuple[int, int]:
@@ -122,8 +82,6 @@ def load_questions(paths: list[Path], root: Path | None = None,
             our rows instead of the default ``seeds``), as given by the user.
         corpus_name: how rows and summaries name `corpus` (default: as given).
     """
-    from evals.external_sets import is_external, parse_external
-
     root = Path(root) if root else project_root()
     corpus_dir = Path(corpus).resolve() if corpus is not None else None
     corpus_label = corpus_name or (Path(corpus).as_posix() if corpus is not None else "")

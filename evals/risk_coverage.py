@@ -9,7 +9,7 @@ declined. Whether an attempt is right comes from ``metrics.draft_correct``: a
 row that was declined and carries no draft cannot be judged, counts as wrong
 if the threshold would answer it, and is counted in ``unknown``. A row whose
 signals say its answer could not be cited (``signals["cited"] == 0``) is never
-shown, whatever the threshold (as in `rag.pipeline` and `evals.fit_decision`).
+shown, whatever the threshold (as in `rag.pipeline` and `evals.tuning.fit_decision`).
 Rows without a confidence are left out (``n`` says how many were used).
 
 Example:

@@ -72,14 +72,6 @@ def _sync_or_say(sync):  # type: ignore[no-untyped-def]
         return None
 
 
-def cmd_bench_ingest(args: argparse.Namespace) -> int:
-    from index.bench import bench_ingest
-
-    print(bench_ingest(Settings(corpus_dir=args.folder).resolved().corpus_dir,
-                       repeat=args.repeat))
-    return 0
-
-
 def cmd_sources(args: argparse.Namespace) -> int:
     p = _pipeline()
     rows = p.sources()
@@ -178,11 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true",
                    help="then keep the index in sync with the folder (Ctrl+C stops)")
     p.set_defaults(func=cmd_index)
-    p = sub.add_parser("bench-ingest",
-                       help="measure text extraction: PDF pages/s, HTML and DOCX files/s")
-    p.add_argument("folder", help="a folder of documents to extract (nothing is indexed)")
-    p.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
-    p.set_defaults(func=cmd_bench_ingest)
     sub.add_parser("sources", help="list indexed documents").set_defaults(func=cmd_sources)
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")
@@ -196,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", "start the web chat (rag serve --help)"),
         ("eval", "run the evaluation question sets (rag eval --help)"),
         ("bench", "benchmark ours against the tutorial pipeline (rag bench --help)"),
+        ("bench-ingest", "measure text extraction: PDF pages/s, HTML and DOCX files/s"),
         ("loadtest", "bounded load test of a running rag serve (rag loadtest --help)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)  # dispatched in main()
@@ -203,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
-PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench",
-               "loadtest": "evals.loadtest"}
+PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench.cli",
+               "bench-ingest": "evals.bench.ingest", "loadtest": "evals.bench.loadtest"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,7 @@ measured signals — the model's token probabilities (its one-token Yes/No
 judgement, how sure it was of each answer token), retrieval scores, and how
 well the cited span fits the question (names of the question missing from it,
 its share of the question's words) — combined by a logistic model fitted on
-part of a development set (`evals/fit_decision.py`; the fitted weights are in
+part of a development set (`evals/tuning/fit_decision.py`; the fitted weights are in
 `rag/decision.json`, the run that chose them in `evals/thresholds.json`).
 The answer is shown when the model's probability that it is right is at least
 `Settings.decline_threshold`.

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -72,24 +73,160 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-# Data flows one way: index/ → rag/ → ui/, evals/. Each package may import
-# only the packages listed for it (rag/cli.py dispatches to ui/evals lazily).
-ALLOWED_EDGES = {
+def _imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, dotted: ``from evals import bench`` gives ``evals.bench``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+# Data flows one way: index/ → rag/ → ui/, evals/; inside evals/, the speed benchmarks
+# (evals.bench) and the tuning (evals.tuning) use the quality evaluation (evals), never the
+# reverse. A unit is a package, a subpackage or a module; a file belongs to the longest
+# unit its dotted name starts with, and may import only its own unit and those listed for it
+# (rag/cli.py, the one dispatcher, reaches ui/ and evals/ lazily and is left out).
+ALLOWED_EDGES: dict[str, set[str]] = {
     "index": set(),
     "rag": {"index"},
     "ui": {"rag", "index"},
     "evals": {"rag", "index"},
+    "evals.bench": {"evals", "rag", "index"},
+    "evals.tuning": {"evals", "rag", "index"},
 }
+EXEMPT = {"rag/cli.py"}
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED_EDGES))
-def test_package_edges(package: str) -> None:
-    ours = set(ALLOWED_EDGES)
-    for path in (ROOT / package).rglob("*.py"):
-        if path == ROOT / "rag" / "cli.py":
-            continue  # the one dispatcher, and only lazily
-        edges = (_imports(path) & ours) - {package}
-        assert edges <= ALLOWED_EDGES[package], f"{path} imports {sorted(edges)}"
+def unit_of(module: str, units: set[str]) -> str | None:
+    """The longest unit that `module` is or lies in (None: not ours).
+
+    >>> unit_of("evals.bench.scale", {"evals", "evals.bench"}), unit_of("numpy", {"evals"})
+    ('evals.bench', None)
+    """
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in units:
+            return ".".join(parts[:n])
+    return None
+
+
+def disallowed_edges(root: Path, allowed: dict[str, set[str]],
+                     exempt: set[str] = EXEMPT) -> list[str]:
+    """Each file under `root` and each unit it reaches that `allowed` does not list for its own."""
+    units = set(allowed)
+    found = []
+    for top in sorted({u.split(".")[0] for u in units}):
+        for path in sorted((root / top).rglob("*.py")):
+            rel = path.relative_to(root)
+            if rel.as_posix() in exempt:
+                continue
+            own = unit_of(".".join(rel.with_suffix("").parts), units)
+            assert own is not None, rel
+            bad: dict[str, str] = {}  # target unit -> the first module seen that reaches it
+            for module in sorted(_imported_modules(path)):
+                target = unit_of(module, units)
+                if target is not None and target != own and target not in allowed[own]:
+                    bad.setdefault(target, module)
+            found += [f"{rel}: {own} -> {t} ({m})" for t, m in sorted(bad.items())]
+    return found
+
+
+def test_package_edges() -> None:
+    assert disallowed_edges(ROOT, ALLOWED_EDGES) == []
+
+
+def test_every_package_is_a_listed_unit() -> None:
+    """A new subpackage must be placed in ALLOWED_EDGES, not counted silently as its parent."""
+    for top in {u.split(".")[0] for u in ALLOWED_EDGES}:
+        for init in (ROOT / top).rglob("__init__.py"):
+            name = ".".join(init.parent.relative_to(ROOT).parts)
+            assert name in ALLOWED_EDGES, f"{name} is not in ALLOWED_EDGES"
+
+
+def test_the_edge_check_fails_on_a_new_edge(tmp_path: Path) -> None:
+    """The checker, on a synthetic tree: an edge up; quality importing speed or tuning;
+    tuning importing speed. Allowed edges in the same tree are not reported."""
+    files = {
+        "index/__init__.py": "",
+        "index/split.py": "import rag.types\n",  # upward
+        "rag/__init__.py": "",
+        "rag/types.py": "from index import split\n",  # allowed
+        "evals/__init__.py": "",
+        "evals/report.py": "from evals import bench\n",  # quality -> speed: not allowed
+        "evals/metrics.py": "from evals.tuning.fit import x\n",  # quality -> tuning: not allowed
+        "evals/bench/__init__.py": "",
+        "evals/bench/cli.py": "from evals import metrics\nfrom evals.bench import scale\n",
+        "evals/tuning/__init__.py": "",
+        "evals/tuning/fit.py": "from evals.bench.cli import table\n",  # tuning -> speed
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    found = disallowed_edges(tmp_path, {k: v for k, v in ALLOWED_EDGES.items() if k != "ui"})
+    assert [f.split(":")[0] for f in found] == [
+        "evals/metrics.py", "evals/report.py", "evals/tuning/fit.py", "index/split.py"], found
+    assert "evals -> evals.bench" in found[1] and "index -> rag" in found[3]
+
+
+def import_circles(root: Path, tops: Sequence[str]) -> list[list[str]]:
+    """Modules under `tops` that import each other in a loop, imports inside functions
+    included (a lazy import hides a circle from the interpreter, not from a reader)."""
+    files: dict[str, Path] = {}
+    for top in tops:
+        for path in (root / top).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {m: _module_imports(p, set(files)) - {m} for m, p in files.items()}
+    circles: list[list[str]] = []
+    seen: set[str] = set()
+    for start in sorted(graph):
+        reach = _reaches(graph, start)
+        if start in reach and start not in seen:  # a loop: the modules that reach `start` back
+            loop = sorted(m for m in reach if start in _reaches(graph, m))
+            circles.append(loop)
+            seen.update(loop)
+    return circles
+
+
+def _module_imports(path: Path, modules: set[str]) -> set[str]:
+    """The `modules` that `path` imports: ``from ui import render`` is ui.render alone (a
+    package is loaded before its modules anyway); ``from rag import Settings`` is rag."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(unit_of(a.name, modules) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.update(f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules
+                         else unit_of(node.module, modules) for a in node.names)
+    return {m for m in found if m is not None}
+
+
+def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
+    reach: set[str] = set()
+    todo = [start]
+    while todo:
+        for t in graph[todo.pop()] - reach:
+            reach.add(t)
+            todo.append(t)
+    return reach
+
+
+def test_no_import_circles() -> None:
+    assert import_circles(ROOT, sorted({u.split(".")[0] for u in ALLOWED_EDGES})) == []
+
+
+def test_the_circle_check_sees_a_lazy_circle(tmp_path: Path) -> None:
+    files = {"evals/__init__.py": "", "evals/a.py": "import evals.b\n",
+             "evals/b.py": "def f():\n    from evals import a\n", "evals/c.py": "import evals.a\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert import_circles(tmp_path, ["evals"]) == [["evals.a", "evals.b"]]
 
 
 def test_core_never_imports_gradio() -> None:
@@ -98,10 +235,9 @@ def test_core_never_imports_gradio() -> None:
 
 
 def test_only_ui_imports_gradio_and_only_store_imports_chroma() -> None:
-    for path in ROOT.glob("*/*.py"):
-        top = path.parent.name
-        if top in {"tests", ".venv"} or not (ROOT / top / "__init__.py").exists():
-            continue
+    packages = [d for d in ROOT.iterdir() if (d / "__init__.py").exists() and d.name != "tests"]
+    for path in (p for d in packages for p in d.rglob("*.py")):  # subpackages too
+        top = path.relative_to(ROOT).parts[0]
         imported = _imports(path)
         if "gradio" in imported:
             assert top == "ui", path

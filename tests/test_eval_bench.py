@@ -1,4 +1,5 @@
-"""`rag bench`: the table on hand-made results, and (slow) one real run end to end.
+"""`rag bench`: the table on hand-made results, and (slow) one real run end to end;
+`rag bench-ingest` on a small folder.
 
 A benchmark, not a test of speed: nothing here asserts a time.
 """
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from evals import bench
+from evals.bench import cli as bench
+from rag import cli as rag_cli
 
 
 def _result(scale: float) -> dict:
@@ -33,6 +35,21 @@ def test_table_puts_pipelines_side_by_side_with_the_ratio() -> None:
 
 def test_table_without_baseline_has_no_ratio() -> None:
     assert "÷" not in bench.table({"ours": _result(1)})
+
+
+def test_bench_ingest_measures_a_folder_through_the_rag_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.txt").write_text("The envoys met in Astana. " * 20, encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Notes\n\nThey met again in May.\n", encoding="utf-8")
+    assert rag_cli.main(["bench-ingest", str(tmp_path), "--repeat", "1"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("text ") and " 2 files" in line and "files/s" in line
+
+
+def test_bench_ingest_of_a_missing_folder_is_a_one_line_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert rag_cli.main(["bench-ingest", str(tmp_path / "nowhere")]) == rag_cli.EXIT_ERROR
+    assert "is not a folder" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -128,7 +128,7 @@ def test_rows_and_summaries_round_trip_and_read_old_files(tmp_path: Path, root: 
     row = EvalRow.from_dict(old)
     assert row.failure == "not_retrieved" and row.metrics.hit_at_k == 0.0 and row.signals == {}
     assert EvalRow.from_dict(row.to_dict()) == row
-    committed = json.loads((ROOT / "evals/floors/summary-2026-11-25.json").read_text())
+    committed = json.loads((ROOT / "evals/floor_runs/summary-2026-11-25.json").read_text())
     s = RunSummary.from_dict(committed)
     assert s.pipelines["ours"].accuracy == committed["pipelines"]["ours"]["accuracy"]
     assert s.get("model") == committed["model"]

@@ -119,8 +119,8 @@ def test_an_uncited_answer_is_never_shown_and_the_run_s_threshold_is_the_point_u
 
 
 def test_the_fit_script_reads_rag_eval_rows(tmp_path: Path) -> None:
-    """`evals.fit_decision` takes `rag eval`'s rows.jsonl: article and draft judgement."""
-    from evals.fit_decision import load_rows as fit_rows
+    """`evals.tuning.fit_decision` takes `rag eval`'s rows.jsonl: article and draft judgement."""
+    from evals.tuning.fit_decision import load_rows as fit_rows
 
     una = EvalRow(pipeline="ours", id="u", answerable=False, article="B.txt", corpus="c",
                   signals={"confidence": 0.2}, metrics=RowMetrics(draft_correct=False))

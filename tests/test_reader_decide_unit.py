@@ -8,7 +8,7 @@ from pathlib import Path
 
 from langchain_core.messages import BaseMessage
 
-from evals.fit_decision import Row, fit, outcome
+from evals.tuning.fit_decision import Row, fit, outcome
 from rag import reader
 from rag.decide import FEATURES, DeclineModel, shipped_model, signals
 from rag.types import Passage

@@ -223,7 +223,7 @@ def test_model_server_logprobs(served_pipeline: Pipeline) -> None:
 
 def test_load_test_command_against_the_served_api(api: dict[str, Any]) -> None:
     """1 → capacity+1 clients, one request each: all answered or 429, no error; it ends."""
-    from evals.loadtest import load_test
+    from evals.bench.loadtest import load_test
 
     rows = load_test(api["url"] + "v1", clients=api["gate"].capacity + 1, requests=1)
     assert [r["clients"] for r in rows] == [1, 2, 3]

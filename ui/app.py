@@ -16,6 +16,7 @@ model (selecting an answer, opening a document) skip the queue.
 Example:
     >>> from tests.fakes import FakePipeline          # doctest: +SKIP
     >>> demo = build_ui(FakePipeline("seeds"))        # doctest: +SKIP
+    >>> from ui.server import launch                   # doctest: +SKIP
     >>> launch(demo, port=7860)                        # doctest: +SKIP
 """
 
@@ -30,12 +31,11 @@ import gradio as gr
 from ui import render
 from ui.examples import example_questions
 from ui.handlers import ChatHandlers
-from ui.server import launch, main
 from ui.theme import OPEN_DOCUMENT_JS
 from ui.upload_handlers import DocumentHandlers
 
-# `rag serve` calls `ui.app.main`; `launch` is here for callers of build_ui.
-__all__ = ["build_ui", "launch", "main"]
+# Serving (`main`, `launch`) is `ui.server`'s, which imports this module, not the reverse.
+__all__ = ["build_ui"]
 
 TITLE = "Ask your documents"
 DEFAULT_QUEUE_SIZE = 16

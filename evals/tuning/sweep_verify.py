@@ -8,7 +8,7 @@ how many answerable questions end with a cited phrase that holds a gold
 answer, and how many unanswerable ones get a cited (so showable) phrase.
 The result goes into `evals/thresholds.json` under ``verify``.
 
-    python -m evals.sweep_verify ROWS.jsonl --corpus ../shared/squad2-dev/corpus --store S
+    python -m evals.tuning.sweep_verify ROWS.jsonl --corpus ../shared/squad2-dev/corpus --store S
 
 Example:
     >>> phrase_of('1884 [1] — "He moved in 1884."')
@@ -27,7 +27,7 @@ from typing import Any
 from rag import verify
 from rag.pipeline import VOUCH_SIMILARITY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: evals/tuning/ is two below
 CONSTANTS = {
     "MIN_NOVEL_COVERAGE": (0.4, 0.5, 0.6, 0.7, 0.8),
     "MIN_BORROWED_COVERAGE": (0.4, 0.5, 0.6, 0.7, 0.8),
@@ -36,13 +36,32 @@ CONSTANTS = {
 }
 
 
+# TODO(rag/verify.py, owned elsewhere): tuning must not write to rag's modules. Needed: a
+# public keyword parameter of `verify.locate_answer`, e.g. `limits: SupportLimits =
+# SupportLimits()`, a frozen dataclass of the four names above in lower case
+# (min_novel_coverage, min_borrowed_coverage, min_relevance, min_question_coverage),
+# defaults the module constants, handed on to `support` and `question_coverage`. Then
+# `_locate` becomes one call, `verify.locate_answer(..., limits=SupportLimits(**values))`.
+def _locate(phrase: str, question: str, context: list[Any], vouched: list[str],
+            values: dict[str, float]) -> Any:
+    """`verify.locate_answer` with some of `CONSTANTS` at other values, for this call only."""
+    kept = {name: getattr(verify, name) for name in values}
+    try:
+        for name, value in values.items():
+            setattr(verify, name, value)  # the one write to a rag module (see the TODO)
+        return verify.locate_answer(phrase, question, context, vouched)
+    finally:
+        for name, value in kept.items():
+            setattr(verify, name, value)
+
+
 def phrase_of(draft: str) -> str:
     """The reader's phrase inside a shown answer (the text before its marker)."""
     return draft.split(" [1]")[0] if " [1]" in draft else draft
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evals.sweep_verify", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m evals.tuning.sweep_verify", description=__doc__)
     p.add_argument("rows", type=Path)
     p.add_argument("--corpus", type=Path, required=True)
     p.add_argument("--store", type=Path, required=True, help="an index of that corpus")
@@ -64,10 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         vouched = [x.id for x in passages[:2] if (x.dense or 0.0) >= VOUCH_SIMILARITY]
         cases.append((r, phrase_of(r["draft"]), context, vouched))
 
-    def score() -> dict[str, Any]:
+    def score(values: dict[str, float]) -> dict[str, Any]:
         ans_ok = un_cited = n_ans = n_un = 0
         for r, phrase, context, vouched in cases:
-            loc = verify.locate_answer(phrase, r["question"], context, vouched)
+            loc = _locate(phrase, r["question"], context, vouched, values)
             cited = loc.citation is not None
             if r["answerable"]:
                 n_ans += 1
@@ -81,12 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     table: dict[str, Any] = {}
     for name, values in CONSTANTS.items():
-        kept = getattr(verify, name)
-        table[name] = {"value": kept, "sweep": {}}
+        table[name] = {"value": getattr(verify, name), "sweep": {}}
         for v in values:
-            setattr(verify, name, v)
-            table[name]["sweep"][str(v)] = score()
-        setattr(verify, name, kept)
+            table[name]["sweep"][str(v)] = score({name: v})
         print(name, json.dumps(table[name]))
     record = {"data": str(args.rows.name), "rows": len(cases),
               "what": "share of answerable questions whose phrase gets a citation and holds a "

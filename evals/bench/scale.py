@@ -11,7 +11,7 @@ Measured on our pipeline alone (no baseline), with the settings in force
 - answer p50/p95 over `questions` questions (first, cold answer apart).
 
 ``--make-corpus N`` first writes about N passages of the Python documentation
-(`evals.pydocs`) into DIR. A benchmark, not a test: nothing asserts a time.
+(`evals.bench.pydocs`) into DIR. A benchmark, not a test: nothing asserts a time.
 
 Example::
 
@@ -135,12 +135,12 @@ def report(r: dict[str, Any]) -> str:
 
 
 def main(args: Any) -> int:
-    """Called by `rag bench --scale` (evals.bench) with its parsed arguments."""
+    """Called by `rag bench --scale` (evals.bench.cli) with its parsed arguments."""
     if args.corpus is None:
         print("error: --scale needs --corpus DIR", file=sys.stderr)
         return 2
     if args.make_corpus:
-        from evals.pydocs import make_corpus
+        from evals.bench.pydocs import make_corpus
 
         files, est = make_corpus(args.corpus, args.make_corpus)
         print(f"wrote {files} files (~{est:,} passages) to {args.corpus}", file=sys.stderr)

@@ -19,7 +19,7 @@ Writes `rag/decision.json` (the model the pipeline loads) and
 `evals/thresholds.json` (what chose it: data, model, value, the
 risk–coverage curve, what moving the threshold costs on both halves).
 
-    python -m evals.fit_decision ROWS.jsonl [...] --fit-articles A.txt,B.txt,...
+    python -m evals.tuning.fit_decision ROWS.jsonl [...] --fit-articles A.txt,B.txt,...
 
 Example:
     >>> rows = [Row("a", True, True, {"x": 1.0}), Row("a", False, False, {"x": -1.0})]
@@ -40,7 +40,7 @@ from typing import Any
 
 from rag.decide import FEATURES, DeclineModel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: evals/tuning/ is two below
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _group(row: Row) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evals.fit_decision", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m evals.tuning.fit_decision", description=__doc__)
     p.add_argument("rows", nargs="+", type=Path)
     p.add_argument("--fit-articles", required=True,
                    help="comma-separated sources to fit on; all others (and every row of "
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("coef:", json.dumps(record["decision_model"]["coef"], indent=1))
     if args.write:
         (ROOT / "rag" / "decision.json").write_text(json.dumps(
-            {"note": "fitted by evals/fit_decision.py; see evals/thresholds.json",
+            {"note": "fitted by evals/tuning/fit_decision.py; see evals/thresholds.json",
              "threshold": t, "model": model.to_dict()}, indent=2) + "\n", encoding="utf-8")
         out = ROOT / "evals" / "thresholds.json"
         existing = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}

@@ -2,7 +2,7 @@
 
 Extraction only (no embedding, no store), in this process, each file read
 from disk once per run; the best of `repeat` runs is reported (the least
-disturbed by other load). `rag bench-ingest FOLDER` prints it.
+disturbed by other load). `rag bench-ingest FOLDER [--repeat N]` (`main`) prints it.
 
 Example:
     >>> print(bench_ingest(Path("papers")))   # doctest: +SKIP
@@ -11,8 +11,10 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from index.errors import CorpusError, UnreadableFile
@@ -65,3 +67,18 @@ def bench_ingest(folder: Path, repeat: int = 3) -> str:
             line += f"  {int(best['skipped'])} skipped"
         lines.append(line)
     return "\n".join(lines) or "no supported files"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``rag bench-ingest FOLDER [--repeat N]``: print the table for FOLDER."""
+    from rag.settings import Settings
+
+    p = argparse.ArgumentParser(prog="rag bench-ingest",
+                                description="measure text extraction: PDF pages/s, HTML and "
+                                "DOCX files/s")
+    p.add_argument("folder", help="a folder of documents to extract (nothing is indexed)")
+    p.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
+    args = p.parse_args(list(argv) if argv is not None else None)
+    print(bench_ingest(Settings(corpus_dir=args.folder).resolved().corpus_dir,
+                       repeat=args.repeat))
+    return 0

@@ -153,7 +153,7 @@ def report(results: dict[str, dict[str, float]], passages: int, questions: int) 
 
 
 def main(args: Any) -> int:
-    """Called by `rag bench --embed` (evals.bench) with its parsed arguments."""
+    """Called by `rag bench --embed` (evals.bench.cli) with its parsed arguments."""
     from evals.questions import load_questions
 
     if args.corpus is None or not args.set:

@@ -148,7 +148,7 @@ def _measure(name: str, model: str | None, corpus: Path, questions: list[str]) -
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
         qfile = Path(tmp) / "questions.json"
         qfile.write_text(json.dumps(questions), encoding="utf-8")
-        cmd = [sys.executable, "-m", "evals.bench", "--worker", name, "--corpus", str(corpus),
+        cmd = [sys.executable, "-m", "evals.bench.cli", "--worker", name, "--corpus", str(corpus),
                "--store", str(Path(tmp) / "store"), "--questions-file", str(qfile)]
         if model:
             cmd += ["--model", model]
@@ -191,12 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="measure only our pipeline")
     p.add_argument("--out", type=Path, default=Path("runs"), help="where results are saved")
     p.add_argument("--scale", action="store_true",
-                   help="measure ours alone on a large --corpus (see evals/scale.py)")
+                   help="measure ours alone on a large --corpus (see evals/bench/scale.py)")
     p.add_argument("--make-corpus", type=int, metavar="N",
                    help="with --scale: first write ~N passages of the Python docs into --corpus")
     p.add_argument("--embed", action="store_true",
                    help="compare the embedder's precisions (speed, recall@4) on --corpus and "
-                   "--set (see evals/embed_bench.py)")
+                   "--set (see evals/bench/embed.py)")
     p.add_argument("--set", action="append", help="with --embed: a question set (repeatable)")
     p.add_argument("--worker", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     p.add_argument("--store", type=Path, help=argparse.SUPPRESS)
@@ -207,11 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     if args.scale:
-        from evals.scale import main as scale_main
+        from evals.bench.scale import main as scale_main
 
         return scale_main(args)
     if args.embed:
-        from evals.embed_bench import main as embed_main
+        from evals.bench.embed import main as embed_main
 
         return embed_main(args)
     if args.worker:
