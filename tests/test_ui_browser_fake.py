@@ -239,3 +239,32 @@ def test_servers_in_threads_shut_down(seed_corpus: Path) -> None:
         pass
     time.sleep(1)
     assert threading.active_count() <= before + 1
+
+
+def test_with_a_key_the_browser_signs_in_then_chats(seed_corpus: Path, tmp_path: Path) -> None:
+    """`rag serve`'s app (our API + the chat behind one gate), fake pipeline, real Chromium."""
+    from rag.settings import Settings
+    from ui.server import build_app, serve
+
+    settings = Settings(api_key="browser-key", store_dir=tmp_path / "store")
+    srv = serve(build_app(FakePipeline(seed_corpus), settings), "127.0.0.1", 0)
+    try:
+        with browser() as b:
+            context = b.new_context()
+            page = context.new_page()
+            page.goto(srv.url)
+            assert page.url.endswith("/login")  # the chat is not shown before signing in
+            page.fill("#key", "wrong")
+            page.click("button[type=submit]")
+            page.locator("text=That is not the key").wait_for(timeout=10_000)
+            page.fill("#key", "browser-key")
+            page.click("button[type=submit]")
+            page.locator("#rag-question textarea").wait_for(state="visible", timeout=30_000)
+            ask(page, ANSWERABLE)
+            answer = wait_answers(page, 1)
+            assert answer.locator(".rag-marker").count() >= 1
+            cookies = context.cookies()
+            assert [c["httpOnly"] for c in cookies if c["name"] == "rag_session"] == [True]
+            screenshot(page, "signed-in-chat")
+    finally:
+        srv.close()
