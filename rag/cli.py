@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("eval", "run the evaluation question sets (rag eval --help)"),
         ("bench", "benchmark ours against the tutorial pipeline (rag bench --help)"),
         ("bench-ingest", "measure text extraction: PDF pages/s, HTML and DOCX files/s"),
+        ("bench-history", "what a long conversation history costs an answer"),
         ("loadtest", "bounded load test of a running rag serve (rag loadtest --help)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)  # dispatched in main()
@@ -192,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
 PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench.cli",
-               "bench-ingest": "evals.bench.ingest", "loadtest": "evals.bench.loadtest"}
+               "bench-ingest": "evals.bench.ingest", "loadtest": "evals.bench.loadtest",
+               "bench-history": "evals.bench.history"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
