@@ -242,6 +242,10 @@ class Pipeline:
             counts[p.source] = counts.get(p.source, 0) + 1
         return [SourceInfo(s, n) for s, n in sorted(counts.items())]
 
+    def skipped(self) -> list[tuple[str, str]]:
+        """(source, reason) of each corpus file not indexed (see `PassageStore.skipped`)."""
+        return self.store.skipped()
+
     def extracted(self, source: str) -> ExtractedText:
         """The indexed document's `ExtractedText` (its text, and its pages for a PDF)."""
         if self._hashes is None:
