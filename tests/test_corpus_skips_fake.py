@@ -136,3 +136,27 @@ def test_rag_index_names_the_skipped_file_and_why(tmp_path: Path, name: str) -> 
     report = sync_folder(corpus, _store(tmp_path), SplitOptions(), progress=False)
     line = next(x for x in report.skipped_lines() if name in x)
     assert "not read" in line
+
+
+def test_a_page_image_is_never_drawn_from_a_fifo_or_a_link_out(tmp_path: Path) -> None:
+    from tests import documents as docs
+    from tests.fakes import pipeline_with_fakes
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    docs.make_pdf(corpus / "handbook.pdf")
+    pipeline = pipeline_with_fakes(corpus, tmp_path / "store")
+    assert pipeline.page_image("handbook.pdf", 1, 0, 10) is not None
+    real = (corpus / "handbook.pdf").read_bytes()
+    (corpus / "handbook.pdf").unlink()
+    os.mkfifo(corpus / "handbook.pdf")  # swapped after indexing: reading it would block
+    got: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: got.update(
+        image=pipeline.page_image("handbook.pdf", 1, 0, 10)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and got["image"] is None
+    (corpus / "handbook.pdf").unlink()
+    (tmp_path / "same.pdf").write_bytes(real)  # same bytes, but outside the corpus
+    (corpus / "handbook.pdf").symlink_to(tmp_path / "same.pdf")
+    assert pipeline.page_image("handbook.pdf", 1, 0, 10) is None
