@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import select
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ DOCX_SUFFIXES = (".docx",)
 SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES
 
 # Bump when a loader's output changes: cached texts of the old version are ignored.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2  # 2: HTML without hidden elements; texts say whether they hold markup
 
 
 def extract_bytes(suffix: str, raw: bytes) -> ExtractedText:
@@ -59,11 +60,24 @@ def extract_bytes(suffix: str, raw: bytes) -> ExtractedText:
     raise UnreadableFile(f"unsupported file type '{suffix}' (supported: {', '.join(SUFFIXES)})")
 
 
+def read_regular(path: Path) -> bytes:
+    """The bytes of the regular file at `path`; `OSError` for anything else, without blocking.
+
+    The check is made on the opened file, so a file swapped for a FIFO after it was
+    listed is not read either.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        return fh.read()
+
+
 def extract_file(path: Path | str) -> ExtractedText:
     """The `ExtractedText` of the file at `path` (in this process, no time limit)."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except OSError as exc:
         raise UnreadableFile(f"cannot be read: {exc.strerror}") from None
     return extract_bytes(path.suffix, raw)

@@ -6,6 +6,12 @@ large are skipped here. Hidden folders are skipped, and so is the folder of
 images and scripts a browser's "save page as" writes beside a page
 (``Page_files/`` next to ``Page.html``).
 
+The corpus stays inside its folder: a symbolic link that resolves outside it
+(planted by an unpacked archive or a shared folder: ``x.txt -> /etc/passwd``)
+and a special file (FIFO, socket, device) are skipped with a reason and never
+opened — opening a FIFO would block. Links to files inside the corpus are
+followed. Folders behind links are not walked.
+
 Example:
     >>> from pathlib import Path
     >>> files, skipped = scan_folder(Path("seeds"))  # doctest: +SKIP
@@ -16,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import UnreadableFile
-from index.extract import HTML_SUFFIXES, SUFFIXES, extract_file
+from index.extract import HTML_SUFFIXES, SUFFIXES, extract_file, read_regular
 from index.load_text import decode_text
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,7 @@ class Skipped:
 
     source: str
     reason: str
+    forbidden: bool = False  # must not be read at all: anything indexed from it leaves
 
 
 def read_text_exact(path: Path) -> str:
@@ -83,15 +91,34 @@ def is_saved_page_folder(path: Path) -> bool:
     return False
 
 
-def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Path]:
-    """Files under `folder` with a supported suffix, sorted; hidden and saved-page folders skipped."""
+def outside_reason(path: Path, root: Path) -> str | None:
+    """Why `path` must not be read as part of the corpus at `root`, or None when it may.
+
+    >>> outside_reason(Path("/etc/hostname"), Path("/srv/corpus"))
+    'a link to a file outside the corpus folder (not read)'
+    """
+    try:
+        target = path.resolve(strict=True)
+        mode = target.stat().st_mode
+    except (OSError, RuntimeError):
+        return None  # a broken link or a vanished file: reading it says why
+    if not target.is_relative_to(root.resolve()):
+        return "a link to a file outside the corpus folder (not read)"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device; not read)"
+    return None
+
+
+def _supported(folder: Path, exclude: Iterable[Path]) -> list[Path]:
+    """Everything but folders under `folder` with a supported suffix, sorted; hidden and
+    saved-page folders skipped."""
     excluded = [p.resolve() for p in exclude]
     out = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if not path.is_file() or path.suffix.lower() not in SUFFIXES:
+        if path.is_dir() or path.suffix.lower() not in SUFFIXES:
             continue
         if any(is_saved_page_folder(parent) for parent in path.parents
                if parent.is_relative_to(folder) and parent != folder):
@@ -102,21 +129,32 @@ def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Pat
     return out
 
 
+def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Path]:
+    """Regular files under `folder` (or links to ones inside it) with a supported suffix."""
+    return [p for p in _supported(folder, exclude)
+            if p.is_file() and outside_reason(p, folder) is None]
+
+
 def scan_folder(
     folder: Path, max_bytes: int = 20_000_000, exclude: Iterable[Path] = ()
 ) -> tuple[list[FileEntry], list[Skipped]]:
-    """Every supported file under `folder` with its hash; too large or unreadable ones skipped."""
+    """Every supported file under `folder` with its hash; too large, unreadable, special
+    or outside ones skipped."""
     files: list[FileEntry] = []
     skipped: list[Skipped] = []
-    for path in iter_candidate_files(folder, exclude):
+    for path in _supported(folder, exclude):
         source = path.relative_to(folder).as_posix()
+        refused = outside_reason(path, folder)
+        if refused:
+            skipped.append(Skipped(source, refused, forbidden=True))
+            continue
         try:
             size = path.stat().st_size
             if size > max_bytes:
                 skipped.append(Skipped(source, f"too large ({size:,} bytes > max_file_bytes "
                                                f"{max_bytes:,})"))
                 continue
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = hashlib.sha256(read_regular(path)).hexdigest()
         except OSError as exc:
             skipped.append(Skipped(source, f"cannot be read: {exc.strerror}"))
             continue

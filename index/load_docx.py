@@ -68,7 +68,7 @@ def extract_docx(raw: bytes) -> ExtractedText:
     if not blocks:
         raise UnreadableFile("empty document (no text in the body)")
     text = "\n\n".join(blocks)
-    return ExtractedText(text, ranges=((0, len(text)),))
+    return ExtractedText(text, ranges=((0, len(text)),), markup=False)
 
 
 def _unique(cells):  # type: ignore[no-untyped-def]

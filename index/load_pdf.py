@@ -84,7 +84,7 @@ def layout(texts: list[str]) -> ExtractedText:
         if end > start:
             ranges.append((cursor + start, cursor + end))
         cursor += len(text) + len(PAGE_SEPARATOR)
-    return ExtractedText(PAGE_SEPARATOR.join(texts), tuple(pages), tuple(ranges))
+    return ExtractedText(PAGE_SEPARATOR.join(texts), tuple(pages), tuple(ranges), markup=False)
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

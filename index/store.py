@@ -147,6 +147,12 @@ class PassageStore:
                 os.fsync(fh.fileno())
             tmp.replace(self.store_dir / MANIFEST)
 
+    def skipped(self) -> list[tuple[str, str]]:
+        """(source, reason) of each file in the corpus that the last sync did not index: too
+        large, unreadable, outside the corpus, or with nothing left once hostile blocks were
+        dropped. Read-only: it reads the manifest."""
+        return sorted((str(s), str(r)) for s, r in self.manifest().get("skipped", {}).items())
+
     def is_complete(self) -> bool:
         """False while a sync runs or after one was killed: run `rag index` to finish it."""
         return bool(self.manifest().get("complete"))
@@ -176,9 +182,8 @@ class PassageStore:
         """source → sha256 of the file its passages came from."""
         return {m["source"]: m["file_sha256"] for _, _, m in self._rows(["metadatas"]) if m}
 
-    def add(self, spans: Sequence[Passage], file_sha256: str, flags: Sequence[bool]) -> None:
+    def add(self, spans: Sequence[Passage], file_sha256: str) -> None:
         """Embed and store `spans` (one file's passages), `ADD_BATCH` at a time."""
-        flags = list(flags)
         for i in range(0, len(spans), ADD_BATCH):
             batch = spans[i : i + ADD_BATCH]
             with self._writing():
@@ -191,11 +196,10 @@ class PassageStore:
                             "start": s.start,
                             "end": s.end,
                             "file_sha256": file_sha256,
-                            "suspicious": bool(flag),
                             # Chroma metadata cannot hold None: 0 means "no page"
                             "page": s.page or 0,
                         }
-                        for s, flag in zip(batch, flags[i : i + ADD_BATCH], strict=True)
+                        for s in batch
                     ],
                 )
             log.info("stored %d/%d passages of %s", i + len(batch), len(spans), batch[0].source)
@@ -220,13 +224,11 @@ class PassageStore:
                  in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
         return [found[i] for i in ids if i in found]
 
-    def all_passages(self) -> list[tuple[Passage, bool]]:
-        """Every stored passage with its `suspicious` flag, in source order."""
-        out = [
-            (_to_passage(pid, doc or "", meta), bool(meta.get("suspicious")))
-            for pid, doc, meta in self._rows(["documents", "metadatas"])
-        ]
-        out.sort(key=lambda pf: (pf[0].source, pf[0].start))
+    def all_passages(self) -> list[Passage]:
+        """Every stored passage, in source order."""
+        out = [_to_passage(pid, doc or "", meta)
+               for pid, doc, meta in self._rows(["documents", "metadatas"])]
+        out.sort(key=lambda p: (p.source, p.start))
         return out
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:

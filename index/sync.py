@@ -15,12 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index.clean import content_ranges
+from index.clean import blocks, content_ranges
 from index.embed import EMBEDDER_NAME
 from index.errors import CorpusError, StoreError, UnreadableFile
 from index.extract import Extractor
-from index.hostile import readable_ranges, readable_runs
-from index.injection import looks_like_instruction
+from index.hostile import readable_runs
 from index.load import FileEntry, Skipped, scan_folder
 from index.split import split_into_passages
 from index.store import PassageStore
@@ -30,7 +29,8 @@ from index.types import ExtractedText, Passage
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or splitting rules change: stored offsets would differ.
-PIPELINE_VERSION = 3  # 2: hostile blocks are not indexed; 3: PDF/HTML/DOCX, passages carry a page
+PIPELINE_VERSION = 4  # 2: hostile blocks are not indexed; 3: PDF/HTML/DOCX, passages carry a page;
+# 4: judged in skeletons, markup decided per format, loader ranges judged block by block
 
 OnFile = Callable[[int, int, str], None]  # (done, total, source) as each file is indexed
 
@@ -98,7 +98,11 @@ def sync_folder(
     text is extracted once per content (kept in the `TextCache` beside the
     index), a changed file replaces its passages and a deleted one leaves. A
     file that cannot be read is skipped with its reason; an earlier indexed
-    version of it stays.
+    version of it stays. A file that must not be read (a link out of the
+    corpus, a FIFO) is skipped and anything indexed from it leaves. A file
+    whose every block is dropped (0 passages) is skipped too, with the reason,
+    at every sync while it is unchanged; the manifest keeps the list of
+    skipped files (`PassageStore.skipped`).
 
     Crash-safe: the manifest names a file's hash only after all its passages
     are stored, and says the index is complete only at the very end. A sync
@@ -124,15 +128,21 @@ def sync_folder(
     # store hold others (scanning every passage's metadata costs seconds at 100k).
     present = set(done) if manifest.get("complete") else store.sources()
     on_disk = {e.source for e in entries}
-    unreadable = {s.source for s in report.skipped}
+    unreadable = {s.source for s in report.skipped if not s.forbidden}
     files = {s: h for s, h in done.items() if s in present or s in on_disk}
     todo = [e for e in entries if files.get(e.source) != e.sha256]
     # `files` is shared with `header`: every manifest written below holds its current state
-    header = {"fingerprint": fingerprint, "folder": str(folder.resolve()), "files": files}
+    header = {"fingerprint": fingerprint, "folder": str(folder.resolve()), "files": files,
+              "skipped": dict(manifest.get("skipped", {}))}
     gone = sorted((present | set(files)) - on_disk)
     missing_texts = [e for e in entries if e not in todo and cache.get(e.sha256) is None]
-    if not todo and not gone and not missing_texts and manifest.get("complete"):
-        report.unchanged = sorted(on_disk)
+    # unchanged files that gave no passage: skipped again, with the reason found then
+    was_empty = {e.source: str(header["skipped"][e.source]) for e in entries
+                 if e not in todo and e.source in files and e.source in header["skipped"]}
+    report.skipped += [Skipped(source, reason) for source, reason in was_empty.items()]
+    if (not todo and not gone and not missing_texts and manifest.get("complete")
+            and header["skipped"] == _reasons(report.skipped)):
+        report.unchanged = sorted(on_disk - set(was_empty))
         report.passages = store.count()
         return _nonempty(folder, entries, report)
     store.write_manifest({**header, "complete": False})
@@ -145,7 +155,7 @@ def sync_folder(
         files.pop(source, None)
         if source in done:
             report.removed.append(source)
-    report.unchanged = [e.source for e in entries if e not in todo]
+    report.unchanged = [e.source for e in entries if e not in todo and e.source not in was_empty]
     with Extractor(options.extract_timeout) as extractor:
         for n, entry in enumerate(_progress(todo, progress), 1):
             extracted = _extracted(entry, cache, extractor)
@@ -157,19 +167,23 @@ def sync_folder(
                     log.warning("keeping the indexed copy of %s (the new version cannot be "
                                 "read)", entry.source)
                 continue
-            spans = document_passages(entry.source, extracted, options)
-            flags = [looks_like_instruction(s.text) for s in spans]
+            spans, dropped = _passages(entry.source, extracted, options)
             files.pop(entry.source, None)  # not done until every passage is stored
             store.write_manifest({**header, "complete": False})
             store.delete_source(entry.source)  # delete first: ids are deterministic
-            (report.updated if entry.source in done else report.added).append(entry.source)
-            store.add(spans, entry.sha256, flags)
+            if spans:  # a file that gave no passage before was not indexed: it is new now
+                known = entry.source in done and entry.source not in manifest.get("skipped", {})
+                (report.updated if known else report.added).append(entry.source)
+            else:
+                report.skipped.append(Skipped(entry.source, _no_passage_reason(dropped)))
+            store.add(spans, entry.sha256)
             files[entry.source] = entry.sha256
             store.write_manifest({**header, "complete": False})
         for entry in missing_texts:  # an index made before the text cache existed
             _extracted(entry, cache, extractor)
     for item in report.skipped:
         log.warning("skipping %s: %s", item.source, item.reason)
+    header["skipped"] = _reasons(report.skipped)
     store.write_manifest({**header, "complete": True})
     cache.prune(files.values())
     report.passages = store.count()
@@ -189,29 +203,73 @@ def _extracted(entry: FileEntry, cache: TextCache | ChromaTextCache, extractor: 
     return got
 
 
+def _reasons(skipped: list[Skipped]) -> dict[str, str]:
+    return {s.source: s.reason for s in skipped}
+
+
+def _no_passage_reason(dropped: int) -> str:
+    if dropped:
+        return (f"nothing left to index: its {dropped} block(s) all hold instructions to the "
+                "assistant or active or hidden markup (see the README, Injection)")
+    return "nothing left to index: no content besides page furniture (share links, footers)"
+
+
 def document_passages(source: str, extracted: ExtractedText | str,
                       options: SplitOptions) -> list[Passage]:
     """The passages indexed for a document: its content (the loader's ranges, or
     `index.clean` for plain text) without hostile blocks (`index.hostile`), split
     run by run so no passage spans a dropped block, and on a PDF page by page so
-    every passage lies on one page, which it names."""
+    every passage lies on one page, which it names.
+
+    A loader's range (a PDF page's content, a whole web page) is judged block by
+    block (text between blank lines): one hostile paragraph drops itself, not the
+    page. Blocks kept side by side are split as the range they came from."""
+    return _passages(source, extracted, options)[0]
+
+
+def _passages(source: str, extracted: ExtractedText | str,
+              options: SplitOptions) -> tuple[list[Passage], int]:
+    """`document_passages` and how many blocks were dropped as hostile."""
     if isinstance(extracted, str):
         extracted = ExtractedText(extracted)
     text = extracted.text
     ranges = list(extracted.ranges) if extracted.ranges is not None else content_ranges(text)
-    dropped = len(ranges) - len(readable_ranges(text, ranges))
-    if dropped:
-        log.warning("%s: %d block(s) hold instructions or active markup; they are not "
-                    "indexed", source, dropped)
     pages = list(extracted.pages) or [(0, len(text))]
     out: list[Passage] = []
+    dropped = 0
     for number, (p_start, p_end) in enumerate(pages, 1):
         on_page = [(max(s, p_start), min(e, p_end)) for s, e in ranges
                    if s < p_end and e > p_start]
-        for run in readable_runs(text, on_page):
-            for p in split_into_passages(source, text, run, options.passage_chars,
+        parts = [(block, i) for i, (s, e) in enumerate(on_page) for block in _blocks_in(text, s, e)]
+        owner = dict(parts)
+        runs = readable_runs(text, [b for b, _ in parts], extracted.markup)
+        dropped += len(parts) - sum(len(run) for run in runs)
+        for run in runs:
+            for p in split_into_passages(source, text, _rejoin(run, owner), options.passage_chars,
                                          options.min_passage_chars):
                 out.append(replace(p, page=number) if extracted.pages else p)
+    if dropped:
+        log.warning("%s: %d block(s) hold instructions or active markup; they are not "
+                    "indexed", source, dropped)
+    return out, dropped
+
+
+def _blocks_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The blocks (text between blank lines) of ``text[start:end]``, absolute."""
+    return [(start + s, start + e) for s, e in blocks(text[start:end])]
+
+
+def _rejoin(run: list[tuple[int, int]], owner: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
+    """Adjacent blocks of one original range merged back into one range (so splitting is
+    the same as before the range was judged block by block)."""
+    out: list[tuple[int, int]] = []
+    last = None
+    for block in run:
+        if out and owner[block] == last:
+            out[-1] = (out[-1][0], block[1])
+        else:
+            out.append(block)
+        last = owner[block]
     return out
 
 

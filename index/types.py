@@ -55,6 +55,12 @@ class ExtractedText:
     for formats without pages). `ranges` are the parts of `text` that are
     content — for a PDF, each page without its running header, footer and page
     number; ``None`` means "find them with `index.clean`" (plain text).
+    `markup` says whether raw HTML in `text` acts when the text is rendered:
+    True for Markdown and plain text (a renderer passes it through, so outside
+    code a ``<script>`` or a comment is active or hidden), False for text a
+    loader extracted from PDF, HTML or DOCX (their markup was decided on
+    there; a ``<script>`` left in the text is what the reader sees, e.g. code
+    shown on a tutorial page).
 
     >>> e = ExtractedText("Page one.\\n\\nPage two.", pages=((0, 9), (11, 20)))
     >>> e.page_of(12)
@@ -64,6 +70,7 @@ class ExtractedText:
     text: str
     pages: tuple[Range, ...] = ()
     ranges: tuple[Range, ...] | None = None
+    markup: bool = True
 
     def page_of(self, offset: int) -> int | None:
         """The 1-based page holding `offset`, or None for a document without pages."""
@@ -74,7 +81,8 @@ class ExtractedText:
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "pages": [list(p) for p in self.pages],
-                "ranges": None if self.ranges is None else [list(r) for r in self.ranges]}
+                "ranges": None if self.ranges is None else [list(r) for r in self.ranges],
+                "markup": self.markup}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExtractedText:
@@ -83,4 +91,5 @@ class ExtractedText:
             text=str(data["text"]),
             pages=tuple((int(a), int(b)) for a, b in data.get("pages") or ()),
             ranges=None if ranges is None else tuple((int(a), int(b)) for a, b in ranges),
+            markup=bool(data.get("markup", True)),
         )

@@ -242,6 +242,10 @@ class Pipeline:
             counts[p.source] = counts.get(p.source, 0) + 1
         return [SourceInfo(s, n) for s, n in sorted(counts.items())]
 
+    def skipped(self) -> list[tuple[str, str]]:
+        """(source, reason) of each corpus file not indexed (see `PassageStore.skipped`)."""
+        return self.store.skipped()
+
     def extracted(self, source: str) -> ExtractedText:
         """The indexed document's `ExtractedText` (its text, and its pages for a PDF)."""
         if self._hashes is None:
@@ -266,14 +270,17 @@ class Pipeline:
 
         None when the file is gone or changed since indexing (boxes would be wrong).
         """
+        from index.extract import read_regular
+        from index.load import outside_reason
         from index.pdf_page import render_highlight
 
         extracted = self.extracted(source)
         path = self.settings.corpus_dir / source
         if not extracted.pages or not 1 <= page <= len(extracted.pages):
             return None
-        try:
-            if hashlib.sha256(path.read_bytes()).hexdigest() != (self._hashes or {}).get(source):
+        try:  # never a FIFO or a link out of the corpus planted since indexing
+            if (outside_reason(path, self.settings.corpus_dir) or hashlib.sha256(
+                    read_regular(path)).hexdigest() != (self._hashes or {}).get(source)):
                 return None
         except OSError:
             return None

@@ -1,10 +1,10 @@
 """Hybrid retrieval: dense (Chroma + MiniLM) and lexical (BM25) fused by
 reciprocal rank, so exact names and numbers are found as well as paraphrases.
 
-Passages flagged at indexing as carrying instructions are still returned:
-their instruction sentences are removed from what the model reads
-(`rag.prompts`) and can never be cited (`rag.verify`), while the rest of
-the passage stays answerable.
+Every stored passage may be returned: a block that carries instructions or
+active markup was dropped at indexing (`index.hostile`) and was never stored.
+Should a sentence that looks like an instruction still reach a passage, the
+reader skips it (`rag.reader`) and it is never cited (`rag.verify`).
 
 Example:
     >>> r = HybridRetriever.build(store, candidates=20)   # doctest: +SKIP
@@ -82,7 +82,7 @@ class HybridRetriever:
             loaded = cls._load(store, folder, candidates)
             if loaded is not None:
                 return loaded
-        retriever = cls(store, [p for p, _ in store.all_passages()], candidates)
+        retriever = cls(store, store.all_passages(), candidates)
         if generation:
             retriever._save(folder)
         return retriever

@@ -56,7 +56,7 @@ def _write_corpus(corpus: Path, version: int) -> None:
 
 
 def _snapshot(store: PassageStore) -> set[tuple]:
-    return {(p.id, p.source, p.start, p.end, p.text, flag) for p, flag in store.all_passages()}
+    return {(p.id, p.source, p.start, p.end, p.text) for p in store.all_passages()}
 
 
 def _run_until(cmd: list[str], pattern: str, env: dict[str, str], timeout: float = 600) -> str:

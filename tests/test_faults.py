@@ -37,7 +37,7 @@ def _corpus(tmp_path: Path) -> Path:
 
 
 def _snapshot(store: PassageStore) -> set[tuple]:
-    return {(p.id, p.source, p.start, p.end, p.text) for p, _ in store.all_passages()}
+    return {(p.id, p.source, p.start, p.end, p.text) for p in store.all_passages()}
 
 
 @pytest.mark.parametrize("fault", [

@@ -23,11 +23,11 @@ def store(tmp_path: Path, embeddings) -> PassageStore:  # type: ignore[no-untype
 
 def test_reindex_is_idempotent(seed_corpus: Path, store: PassageStore) -> None:
     first = sync_folder(seed_corpus, store, SplitOptions(), progress=False)
-    ids = sorted(p.id for p, _ in store.all_passages())
+    ids = sorted(p.id for p in store.all_passages())
     second = sync_folder(seed_corpus, store, SplitOptions(), progress=False)
     assert first.added == [SEED.name] and second.unchanged == [SEED.name]
     assert not second.added and not second.updated
-    assert sorted(p.id for p, _ in store.all_passages()) == ids
+    assert sorted(p.id for p in store.all_passages()) == ids
 
 
 def test_changed_file_replaces_and_deleted_file_leaves(seed_corpus: Path,
@@ -38,12 +38,12 @@ def test_changed_file_replaces_and_deleted_file_leaves(seed_corpus: Path,
     other.write_text("# Harbour\n\nThe harbour stayed closed for repairs.", encoding="utf-8")
     report = sync_folder(seed_corpus, store, SplitOptions(), progress=False)
     assert report.updated == ["notes.md"]
-    texts = [p.text for p, _ in store.all_passages() if p.source == "notes.md"]
+    texts = [p.text for p in store.all_passages() if p.source == "notes.md"]
     assert any("stayed closed" in t for t in texts) and not any("reopened" in t for t in texts)
     other.unlink()
     report = sync_folder(seed_corpus, store, SplitOptions(), progress=False)
     assert report.removed == ["notes.md"]
-    assert {p.source for p, _ in store.all_passages()} == {SEED.name}
+    assert {p.source for p in store.all_passages()} == {SEED.name}
 
 
 def test_changed_split_settings_rebuild(seed_corpus: Path, store: PassageStore) -> None:
@@ -58,7 +58,7 @@ def test_boilerplate_never_stored_and_offsets_exact(seed_corpus: Path,
                                                     store: PassageStore) -> None:
     sync_folder(seed_corpus, store, SplitOptions(), progress=False)
     text = read_exact(seed_corpus / SEED.name)
-    for p, _ in store.all_passages():
+    for p in store.all_passages():
         assert text[p.start : p.end] == p.text
         assert "Post a Comment" not in p.text and "gmail" not in p.text
 
@@ -101,7 +101,7 @@ def test_injected_instruction_block_is_not_indexed_nor_shown_to_the_model(
         encoding="utf-8",
     )
     sync_folder(seed_corpus, store, SplitOptions(min_passage_chars=10), progress=False)
-    stored = [p for p, _ in store.all_passages() if p.source == "memo.txt"]
+    stored = [p for p in store.all_passages() if p.source == "memo.txt"]
     assert stored and not any("PINEAPPLE" in p.text or "Ignore" in p.text for p in stored)
     from rag.reader import readable
 
@@ -140,5 +140,5 @@ def test_whole_store_reads_are_paged(seed_corpus: Path, store: PassageStore,
     paged = store.all_passages()
     assert len(paged) == store.count() > 10
     assert paged == whole
-    assert store.sources() == {p.source for p, _ in whole}
+    assert store.sources() == {p.source for p in whole}
     assert set(store.file_hashes()) == store.sources()

@@ -116,14 +116,14 @@ class IndexMachine(RuleBasedStateMachine):
             sync_folder(self.corpus, self.store, self.options, progress=False)
             assert self.store.is_complete()
         self.indexed, self.indexed_with = model, self.options
-        got = {(p.id, p.source, p.start, p.end, p.text) for p, _ in self.store.all_passages()}
+        got = {(p.id, p.source, p.start, p.end, p.text) for p in self.store.all_passages()}
         assert got == expected
 
     @invariant()
     def passages_slice_back(self) -> None:
         if self.indexed_with is None:
             return
-        for p, _ in self.store.all_passages():
+        for p in self.store.all_passages():
             assert self.indexed[p.source][p.start : p.end] == p.text
 
 
