@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Generator, Iterator, Sequence
@@ -34,6 +35,8 @@ from pydantic import ConfigDict, Field
 from rag.chat_base import MISSING_LOGPROB, Piece, ScoringChatModel, TokenStream
 from rag.errors import ModelError
 from rag.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TOP_LOGPROBS = 20
 CONNECT_TIMEOUT = 5.0
@@ -184,10 +187,22 @@ class ChatOpenAICompatible(ScoringChatModel):
                 if not written:
                     raise  # as in process: a reply cut at the timeout keeps what it wrote
             if self.streams_logprobs:
-                return _prompt_tokens(usage)
+                return _prompt_tokens(usage) or self._count_prompt(messages)
         reply = self._create(messages, **params)
         yield from _token_pieces(reply)
         return _prompt_tokens(getattr(reply, "usage", None))
+
+
+    def _count_prompt(self, messages: list[BaseMessage]) -> int:
+        """The prompt's token count from a one-token reply, for a server that streams
+        no usage (llama.cpp's Python server ignores ``stream_options``); it has just
+        read the prompt, so its cache makes this one forward step. 0 if that fails."""
+        try:
+            return _prompt_tokens(getattr(self._create(messages, max_tokens=1, temperature=0.0),
+                                          "usage", None))
+        except ModelError as exc:
+            log.warning("could not count the prompt's tokens: %s", exc)
+            return 0
 
 
 def _prompt_tokens(usage: Any) -> int:

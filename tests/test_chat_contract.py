@@ -115,11 +115,6 @@ def test_choice_logprobs_scores_every_option_once_at_most_zero(make: Make) -> No
     assert set(make(60.0).choice_logprobs(JUDGE, digits)) == set(digits)
 
 
-def test_the_text_states_the_answer_so_yes_wins(make: Make) -> None:
-    got = make(60.0).choice_logprobs(JUDGE, ["Yes", "No"])
-    assert got["Yes"] > got["No"], got
-
-
 def test_stream_with_logprobs_yields_pieces_and_counts_the_prompt(make: Make) -> None:
     stream = make(60.0).stream_with_logprobs(EXTRACT, 16, stop=("\n",))
     assert isinstance(stream, TokenStream) and stream.prompt_tokens == 0
@@ -148,16 +143,19 @@ def test_greedy_stream_agrees_with_invoke(make: Make) -> None:
 
 def test_a_long_reply_stops_at_the_timeout(make: Make) -> None:
     """Past `timeout` the reply stops: cut short (what was written kept), or a
-    `ModelError` when nothing was; never much later than the timeout."""
+    `ModelError` when nothing was; not much later than the timeout plus the time
+    one token takes (measured first, which also has the prompt read and cached)."""
+    started = time.monotonic()
+    _drain(make(600.0).stream_with_logprobs(LONG, 1))
+    one_token = time.monotonic() - started
     timeout = 0.4
-    model = make(timeout)
     started = time.monotonic()
     try:
-        pieces = _drain(model.stream_with_logprobs(LONG, 200))
+        pieces = _drain(make(timeout).stream_with_logprobs(LONG, 200))
     except ModelError:
         pieces = []
     took = time.monotonic() - started
-    assert took < timeout + 3.0, took
+    assert took < timeout + 2 * one_token + 1.0, (took, one_token)
     assert len(pieces) < 200
 
 
