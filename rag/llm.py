@@ -132,7 +132,14 @@ class ChatLlamaCpp(ScoringChatModel):
 
         Read `READ_CHUNK` tokens at a time; past `timeout` seconds after `started`
         it stops between two chunks with a `ModelError` (what was read stays cached
-        and valid: the next call reuses it).
+        and valid: the next call reuses it, going on along the same chunk grid, so
+        its logits equal an uninterrupted read's).
+
+        Reuse is exact in tokens, not bit-exact in logits against a clean read:
+        llama.cpp's logits depend on how the prompt was split into batches (on a
+        2-core CPU a shifted chunk grid, or a shared prefix left by another
+        prompt, moved log-probabilities by up to ~0.06, same argmax; see
+        tests/test_llm_timeout_real.py).
         """
         llm = self.client
         tokens = list(tokens)

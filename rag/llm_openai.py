@@ -1,6 +1,6 @@
 """The one module that talks to an OpenAI-compatible model server (llama.cpp's
 ``python -m llama_cpp.server``, vLLM, Ollama's ``/v1``): a LangChain chat model
-with the same surface as the in-process `rag.llm.ChatLlamaCpp`.
+implementing `rag.chat_base.ScoringChatModel` like the in-process `rag.llm.ChatLlamaCpp`.
 
 Chosen when `llm_url` is set (see `rag.backends`). Streaming, token counts
 (when the server reports them) and a wall-clock timeout as in process; a dead
@@ -137,7 +137,7 @@ class ChatOpenAICompatible(ScoringChatModel):
         yield self._usage_chunk(int(getattr(usage, "prompt_tokens", 0) or 0),
                                 int(getattr(usage, "completion_tokens", 0) or completion))
 
-    # --- token probabilities (same signatures as rag.llm.ChatLlamaCpp) ----------
+    # --- token probabilities (the `ScoringChatModel` contract) ------------------
     def choice_logprobs(self, messages: list[BaseMessage], options: Sequence[str]) -> dict[str, float]:
         """Log-probability that the reply's first token is the first token of each option
         (e.g. ["Yes", "No"]), from one forward step. Missing options get -30.0."""
