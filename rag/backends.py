@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from index.embed import EMBEDDER_NAME
 from index.sync import SplitOptions
@@ -28,14 +28,15 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from index.store import PassageStore
+    from rag.chat_base import ScoringChatModel
 
 
 def llm_mode(settings: Settings) -> Literal["llama_cpp", "openai"]:
     return "openai" if settings.llm_url else "llama_cpp"
 
 
-def load_chat_model(settings: Settings) -> Any:
-    """The configured chat model (a LangChain `BaseChatModel` with our extra methods)."""
+def load_chat_model(settings: Settings) -> ScoringChatModel:
+    """The configured chat model: llama.cpp in process, or the server at `llm_url`."""
     match llm_mode(settings):
         case "openai":
             from rag.llm_openai import connect_chat_model

@@ -19,7 +19,7 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from rag.chat_base import StreamedChatModel
+from rag.chat_base import MISSING_LOGPROB, Piece, ScoringChatModel, TokenStream
 from rag.errors import ModelError
 from rag.models import model_label, resolve_model_path
 from rag.prefix_state import read_state, write_state
@@ -42,7 +42,7 @@ from rag.settings import Settings
 READ_CHUNK = 128
 
 
-class ChatLlamaCpp(StreamedChatModel):
+class ChatLlamaCpp(ScoringChatModel):
     """A LangChain chat model backed by an in-process llama.cpp model."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -50,7 +50,7 @@ class ChatLlamaCpp(StreamedChatModel):
     client: Any = Field(exclude=True, description="The llama_cpp.Llama instance.")
     model_name: str = "gguf"
     temperature: float = 0.0
-    max_tokens: int = 160
+    max_tokens: int = 160  # invoke/stream only (the baseline chain); the reader passes its own
     timeout: float = 120.0
     stop: list[str] | None = None
 
@@ -132,7 +132,14 @@ class ChatLlamaCpp(StreamedChatModel):
 
         Read `READ_CHUNK` tokens at a time; past `timeout` seconds after `started`
         it stops between two chunks with a `ModelError` (what was read stays cached
-        and valid: the next call reuses it).
+        and valid: the next call reuses it, going on along the same chunk grid, so
+        its logits equal an uninterrupted read's).
+
+        Reuse is exact in tokens, not bit-exact in logits against a clean read:
+        llama.cpp's logits depend on how the prompt was split into batches (on a
+        2-core CPU a shifted chunk grid, or a shared prefix left by another
+        prompt, moved log-probabilities by up to ~0.06, same argmax; see
+        tests/test_llm_timeout_real.py).
         """
         llm = self.client
         tokens = list(tokens)
@@ -182,23 +189,29 @@ class ChatLlamaCpp(StreamedChatModel):
             out = {}
             for option in options:
                 ids = self.client.tokenize(option.encode("utf-8"), add_bos=False, special=False)
-                out[option] = float(logits[ids[0]]) if ids else -30.0
+                out[option] = float(logits[ids[0]]) if ids else MISSING_LOGPROB
             return out
 
     def stream_with_logprobs(
         self, messages: list[BaseMessage], max_tokens: int, stop: Sequence[str] = ()
-    ) -> Iterator[tuple[str, float]]:
-        """Greedy decoding: yield (text delta, log-probability of the token that made it).
+    ) -> TokenStream:
+        """Greedy decoding: (text delta, log-probability of the token that made it).
 
         Honours `timeout` (checked after every token) and stops at a stop string.
         """
+        return TokenStream(self._greedy(messages, max_tokens, stop))
+
+    def _greedy(
+        self, messages: list[BaseMessage], max_tokens: int, stop: Sequence[str]
+    ) -> Generator[Piece, None, int]:
         import llama_cpp
 
         with self._lock:
             started = time.perf_counter()
             llm = self.client
             vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
-            logits = self._read(self._prompt_tokens(messages), started)
+            prompt = self._prompt_tokens(messages)
+            logits = self._read(prompt, started)
             made: list[int] = []
             shown = ""
             for _ in range(max_tokens):
@@ -215,7 +228,7 @@ class ChatLlamaCpp(StreamedChatModel):
                 if cut >= 0:
                     text = text[:cut]
                 if len(text) > len(shown):
-                    yield text[len(shown):], float(logp[token])
+                    yield Piece(text[len(shown):], float(logp[token]))
                     shown = text
                 if cut >= 0 or time.perf_counter() - started > self.timeout:
                     break
@@ -224,6 +237,7 @@ class ChatLlamaCpp(StreamedChatModel):
                 except (RuntimeError, ValueError, OSError) as exc:
                     raise ModelError(f"The model failed while answering: {exc}") from exc
                 logits = self._last_logits()
+            return len(prompt)
 
     def _stream(
         self,
@@ -328,6 +342,5 @@ def load_chat_model(settings: Settings) -> ChatLlamaCpp:
         client=client,
         model_name=model_label(settings),
         temperature=settings.temperature,
-        max_tokens=settings.max_answer_tokens,
         timeout=settings.generation_timeout,
     )

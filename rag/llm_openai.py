@@ -1,6 +1,6 @@
 """The one module that talks to an OpenAI-compatible model server (llama.cpp's
 ``python -m llama_cpp.server``, vLLM, Ollama's ``/v1``): a LangChain chat model
-with the same surface as the in-process `rag.llm.ChatLlamaCpp`.
+implementing `rag.chat_base.ScoringChatModel` like the in-process `rag.llm.ChatLlamaCpp`.
 
 Chosen when `llm_url` is set (see `rag.backends`). Streaming, token counts
 (when the server reports them) and a wall-clock timeout as in process; a dead
@@ -21,10 +21,10 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -32,16 +32,17 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field
 
-from rag.chat_base import StreamedChatModel
+from rag.chat_base import MISSING_LOGPROB, Piece, ScoringChatModel, TokenStream
 from rag.errors import ModelError
 from rag.settings import Settings
 
-MISSING_LOGPROB = -30.0
+log = logging.getLogger(__name__)
+
 TOP_LOGPROBS = 20
 CONNECT_TIMEOUT = 5.0
 
 
-class ChatOpenAICompatible(StreamedChatModel):
+class ChatOpenAICompatible(ScoringChatModel):
     """A LangChain chat model served by an OpenAI-compatible server at `base_url`."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -50,7 +51,7 @@ class ChatOpenAICompatible(StreamedChatModel):
     base_url: str
     model_name: str
     temperature: float = 0.0
-    max_tokens: int = 160
+    max_tokens: int = 160  # invoke/stream only (the baseline chain); the reader passes its own
     timeout: float = 120.0
     streams_logprobs: bool | None = None  # learnt on the first stream_with_logprobs
 
@@ -62,13 +63,8 @@ class ChatOpenAICompatible(StreamedChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "base_url": self.base_url}
 
-    # --- the in-process model's prefix cache: the server keeps its own ------
-    def save_prefix(self, path: Path) -> None:
-        """Nothing to save: the server caches the prompt prefix itself."""
-
-    def load_prefix(self, path: Path) -> bool:
-        """Always False: the first call has the server read the prefix."""
-        return False
+    # The server keeps its own prompt cache: `save_prefix` / `load_prefix` are the
+    # base class's do-nothing defaults.
 
     # --- calls -------------------------------------------------------------
     def _create(self, messages: list[BaseMessage], **params: Any) -> Any:
@@ -141,7 +137,7 @@ class ChatOpenAICompatible(StreamedChatModel):
         yield self._usage_chunk(int(getattr(usage, "prompt_tokens", 0) or 0),
                                 int(getattr(usage, "completion_tokens", 0) or completion))
 
-    # --- token probabilities (same signatures as rag.llm.ChatLlamaCpp) ----------
+    # --- token probabilities (the `ScoringChatModel` contract) ------------------
     def choice_logprobs(self, messages: list[BaseMessage], options: Sequence[str]) -> dict[str, float]:
         """Log-probability that the reply's first token is the first token of each option
         (e.g. ["Yes", "No"]), from one forward step. Missing options get -30.0."""
@@ -150,45 +146,77 @@ class ChatOpenAICompatible(StreamedChatModel):
         return option_logprobs(_first_token_alternatives(reply), options)
 
     def stream_with_logprobs(self, messages: list[BaseMessage], max_tokens: int,
-                             stop: Sequence[str] = ()) -> Iterator[tuple[str, float]]:
-        """Greedy (temperature 0) decoding: yield (text delta, log-probability of that token).
+                             stop: Sequence[str] = ()) -> TokenStream:
+        """Greedy (temperature 0) decoding: (text delta, log-probability of that token).
 
-        Honours self.timeout; raises ModelError on failure. Streams when the
+        Honours self.timeout (what was written before it is kept; nothing written
+        is a ModelError); raises ModelError on failure. Streams when the
         server streams logprobs (vLLM); a server that sends them only without
         streaming (llama.cpp's Python server) is asked once without streaming
         from then on, and its tokens are yielded one by one; a server that never
-        returns logprobs gives the whole text with NaN.
+        returns logprobs gives the whole text with NaN. `prompt_tokens` is what
+        the server reports (0 when it does not).
         """
+        return TokenStream(self._greedy(messages, max_tokens, stop))
+
+    def _greedy(self, messages: list[BaseMessage], max_tokens: int,
+                stop: Sequence[str]) -> Generator[Piece, None, int]:
         # top_logprobs too: llama.cpp's server returns logprobs only when it is set
         params = {"temperature": 0.0, "max_tokens": max_tokens, "stop": list(stop) or None,
                   "logprobs": True, "top_logprobs": 1}
         if self.streams_logprobs is not False:
             started = time.perf_counter()
-            stream = self._create(messages, stream=True, **params)
-            for chunk in self._chunks(stream, started):
-                if not chunk.choices or not (chunk.choices[0].delta.content or ""):
-                    continue
-                choice = chunk.choices[0]
-                content = getattr(getattr(choice, "logprobs", None), "content", None) or []
-                if not content and self.streams_logprobs is None:
-                    stream.close()  # learn once: this server streams no logprobs
-                    self.streams_logprobs = False
-                    break
-                self.streams_logprobs = True
-                yield choice.delta.content, sum(float(t.logprob) for t in content)
+            stream = self._create(messages, stream=True,
+                                  stream_options={"include_usage": True}, **params)
+            usage, written = None, False
+            try:
+                for chunk in self._chunks(stream, started):
+                    usage = getattr(chunk, "usage", None) or usage
+                    if not chunk.choices or not (chunk.choices[0].delta.content or ""):
+                        continue
+                    choice = chunk.choices[0]
+                    content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+                    if not content and self.streams_logprobs is None:
+                        stream.close()  # learn once: this server streams no logprobs
+                        self.streams_logprobs = False
+                        break
+                    self.streams_logprobs = True
+                    written = True
+                    yield Piece(choice.delta.content, sum(float(t.logprob) for t in content))
+            except ModelError:
+                if not written:
+                    raise  # as in process: a reply cut at the timeout keeps what it wrote
             if self.streams_logprobs:
-                return
+                return _prompt_tokens(usage) or self._count_prompt(messages)
         reply = self._create(messages, **params)
         yield from _token_pieces(reply)
+        return _prompt_tokens(getattr(reply, "usage", None))
 
-def _token_pieces(reply: Any) -> Iterator[tuple[str, float]]:
+
+    def _count_prompt(self, messages: list[BaseMessage]) -> int:
+        """The prompt's token count from a one-token reply, for a server that streams
+        no usage (llama.cpp's Python server ignores ``stream_options``); it has just
+        read the prompt, so its cache makes this one forward step. 0 if that fails."""
+        try:
+            return _prompt_tokens(getattr(self._create(messages, max_tokens=1, temperature=0.0),
+                                          "usage", None))
+        except ModelError as exc:
+            log.warning("could not count the prompt's tokens: %s", exc)
+            return 0
+
+
+def _prompt_tokens(usage: Any) -> int:
+    return int(getattr(usage, "prompt_tokens", 0) or 0)
+
+
+def _token_pieces(reply: Any) -> Iterator[Piece]:
     """(text, logprob) per token of a whole reply, cut to the reply's text (stop strings)."""
     text = reply.choices[0].message.content or "" if reply.choices else ""
     tokens = getattr(getattr(reply.choices[0], "logprobs", None), "content", None) or [] \
         if reply.choices else []
     if not tokens:
         if text:
-            yield text, math.nan
+            yield Piece(text, math.nan)
         return
     shown = 0
     for t in tokens:
@@ -196,9 +224,9 @@ def _token_pieces(reply: Any) -> Iterator[tuple[str, float]]:
         if not piece:
             break
         shown += len(piece)
-        yield piece, float(t.logprob)
+        yield Piece(piece, float(t.logprob))
     if shown < len(text):  # token texts that were not the text's own bytes: keep the rest
-        yield text[shown:], math.nan
+        yield Piece(text[shown:], math.nan)
 
 
 def _first_token_alternatives(reply: Any) -> dict[str, float]:
@@ -246,6 +274,5 @@ def connect_chat_model(settings: Settings) -> ChatOpenAICompatible:
         base_url=settings.llm_url,
         model_name=settings.llm_model or settings.model,
         temperature=settings.temperature,
-        max_tokens=settings.max_answer_tokens,
         timeout=settings.generation_timeout,
     )

@@ -52,7 +52,7 @@ from rag.verify import DECLINE_TEXT, Verified, answer_with_citation, locate_answ
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from rag.llm import ChatLlamaCpp
+    from rag.chat_base import ScoringChatModel
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Pipeline:
         settings: Settings,
         store: PassageStore,
         embeddings: Embeddings,
-        chat_model: ChatLlamaCpp | None = None,
+        chat_model: ScoringChatModel | None = None,
         decline_model: DeclineModel | None = None,
     ) -> None:
         self.settings = settings
@@ -134,7 +134,7 @@ class Pipeline:
 
     # --- the model --------------------------------------------------------
     @property
-    def chat_model(self) -> ChatLlamaCpp:
+    def chat_model(self) -> ScoringChatModel:
         """The LangChain chat model, loaded on first use."""
         with self._lock:
             if self._chat_model is None:
@@ -367,7 +367,7 @@ class Pipeline:
             return Reading()
         t = time.perf_counter()
         stream = reader.read(self.chat_model, question, passages, whole,
-                             self.settings.context_chars)
+                             self.settings.context_chars, self.settings.max_answer_tokens)
         first = True
         try:
             while True:
@@ -381,6 +381,7 @@ class Pipeline:
         timings["generate"] = time.perf_counter() - t
         timings.setdefault("first_token", timings["generate"])
         timings["completion_tokens"] = float(len(reading.logprobs))
+        timings["prompt_tokens"] = float(reading.prompt_tokens)
         return reading
 
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -36,6 +36,9 @@ from index.injection import looks_like_instruction
 from index.split import sentence_spans
 from index.text import QUESTION_WORDS, content_terms
 from index.types import Passage
+
+if TYPE_CHECKING:
+    from rag.chat_base import ScoringChatModel
 
 READER_SYSTEM = (
     "You read a text and answer questions about it with words copied exactly from the "
@@ -58,19 +61,7 @@ ASK_ABSTAIN = (
 # poorly; asking "Yes or No" after the same text costs one forward step.
 
 MAX_ANSWER_TOKENS = 48  # a phrase, not a paragraph: longer drafts are cut here
-
-
-class ScoringChatModel(Protocol):
-    """What the reader needs of a chat model (the in-process llama.cpp one and
-    the OpenAI-compatible one both provide it)."""
-
-    def choice_logprobs(
-        self, messages: list[BaseMessage], options: Sequence[str]
-    ) -> dict[str, float]: ...
-
-    def stream_with_logprobs(
-        self, messages: list[BaseMessage], max_tokens: int, stop: Sequence[str] = ()
-    ) -> Iterator[tuple[str, float]]: ...
+# (the default of the `max_answer_tokens` setting, which the pipeline passes in)
 
 
 @dataclass
@@ -83,6 +74,7 @@ class Reading:
     none_logprob: float = 0.0  # log P(the reply starts "NONE") when declining is offered
     choice: list[float] = field(default_factory=list)  # P(sentence 0=none, 1..n answers)
     context: list[Passage] = field(default_factory=list)  # the spans the model read
+    prompt_tokens: int = 0  # tokens of the answer's prompt, as the model counted them
 
     def chosen(self) -> Passage | None:
         """The sentence the model picked by number, or None (it picked 0, or was not asked)."""
@@ -188,8 +180,10 @@ def read(
     passages: Sequence[Passage],
     whole: Sequence[Passage] | None,
     max_chars: int,
+    max_tokens: int = MAX_ANSWER_TOKENS,
 ) -> Generator[str, None, Reading]:
-    """Ask the judgement, then stream the extractive answer's text (deltas).
+    """Ask the judgement, then stream the extractive answer's text (deltas), at most
+    `max_tokens` tokens of it.
 
     The generator's return value (``yield from``) is the `Reading`.
     """
@@ -212,13 +206,15 @@ def read(
         total = sum(probs) or 1.0
         reading.choice = [p / total for p in probs]
     parts: list[str] = []
-    for delta, logprob in model.stream_with_logprobs(
-        _messages(system, text, question, ASK_EXTRACT), MAX_ANSWER_TOKENS, stop=("\n",)
-    ):
+    stream = model.stream_with_logprobs(
+        _messages(system, text, question, ASK_EXTRACT), max_tokens, stop=("\n",)
+    )
+    for delta, logprob in stream:
         parts.append(delta)
         reading.logprobs.append(logprob)
         yield delta
     reading.answer = clean_answer("".join(parts))
+    reading.prompt_tokens = stream.prompt_tokens
     return reading
 
 

@@ -67,8 +67,17 @@ class _Fields(BaseSettings):
     threads: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, description="CPU threads."
     )
-    max_answer_tokens: int = Field(160, ge=8, le=2048, description="Answer length cap in tokens.")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_answer_tokens: int = Field(
+        48, ge=8, le=2048,
+        description="Longest answer the reader drafts, in tokens (longer drafts are cut; the "
+        "answer is a phrase copied from the text, so 48 rarely binds).",
+    )
+    temperature: float = Field(
+        0.0, ge=0.0, le=2.0,
+        description="Sampling temperature of free-text generation (the follow-up rewrite). "
+        "The reader always decodes greedily: the decline decision reads its token "
+        "probabilities, fitted at temperature 0.",
+    )
     generation_timeout: float = Field(120.0, gt=0, description="Seconds before a generation stops.")
 
     # --- splitting (changing these re-embeds the corpus on the next index)
@@ -115,7 +124,6 @@ class _Fields(BaseSettings):
     host: str = Field("127.0.0.1", description="Web chat bind address.")
     port: int = Field(7860, ge=0, le=65535, description="Web chat port (0 = any free port).")
     queue_size: int = Field(16, ge=1, description="Requests that may wait for the model.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     api_key: SecretStr = Field(
         SecretStr(""),
         description="Bearer token the API requires (required when host is not loopback).",

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+
+from rag.chat_base import MISSING_LOGPROB, Piece, ScoringChatModel, TokenStream
 from rag.guard import check_history
 from rag.types import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
@@ -169,7 +179,7 @@ class ScriptedConfidence:
 _TOKEN = re.compile(r"\w+")
 
 
-class HashingFakeEmbeddings:
+class HashingFakeEmbeddings(Embeddings):
     """A deterministic stand-in for MiniLM: hashed bag of words, L2-normalised.
 
     Texts that share words are close, so retrieval behaves sensibly; nothing is
@@ -202,95 +212,129 @@ class HashingFakeEmbeddings:
         return self._vector(text)
 
 
-def _fake_chat_model_class():  # type: ignore[no-untyped-def]
-    """Built lazily so importing tests.fakes does not import LangChain."""
-    from langchain_core.language_models import BaseChatModel
-    from langchain_core.messages import AIMessage
-    from langchain_core.outputs import ChatGeneration, ChatResult
+class FakeEchoChatModel(ScoringChatModel):
+    """A model-free chat model (for tests only): it quotes the numbered sentence
+    sharing most words with the question, with confident token probabilities, or
+    says it is not there (NOT_FOUND / NONE / "No"); asked to rewrite a follow-up,
+    it returns the question unchanged. Deterministic; counts its calls.
 
-    class FakeEchoChatModel(BaseChatModel):
-        """A model-free chat model (for tests only): it quotes the numbered sentence
-        sharing most words with the question, with confident token probabilities, or
-        says it is not there (NOT_FOUND / NONE / "No"); asked to rewrite a follow-up,
-        it returns the question unchanged. Deterministic; counts its calls."""
+    Its "tokens" are words: a prompt of 12 words reports 12 prompt tokens, and
+    `token_delay` seconds pass per word it writes (so a test can see `timeout`).
+    """
 
-        calls: int = 0
+    model_name: str = "fake-echo"
+    calls: int = 0
+    token_delay: float = 0.0
 
-        @property
-        def _llm_type(self) -> str:
-            return "fake-echo"
+    @property
+    def _llm_type(self) -> str:
+        return "fake-echo"
 
-        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def, override]
-            self.calls += 1
-            prompt = "\n".join(str(m.content) for m in messages)
-            question = prompt.rsplit("Question:", 1)[-1].strip()
-            if "Rewritten question:" in prompt:
-                last = prompt.rsplit("Last question:", 1)[-1].split("\n")[0].strip()
-                reply = last
+    # --- LangChain's invoke / stream (the follow-up rewrite, the baseline chain) --------
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # max_tokens is not applied here: a rewrite repeats the question whole
+        self.calls += 1
+        words = self._reply(messages).split(" ")
+        for i, word in enumerate(words):
+            yield self._text_chunk(("" if i == 0 else " ") + word, run_manager)
+        yield self._usage_chunk(_prompt_words(messages), len(words), model_name=self.model_name)
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        prompt = _prompt_text(messages)
+        if "Rewritten question:" in prompt:  # rag.prompts.rewrite_messages
+            return prompt.rsplit("Last question:", 1)[-1].split("\n")[0].strip()
+        question = prompt.rsplit("Question:", 1)[-1].strip()
+        asked = _words(question)
+        best, shared = "NOT_FOUND", 1
+        for line in prompt.split("\n"):
+            if not line.startswith("["):
+                continue
+            for sentence in _SENTENCE.findall(line.split("] ", 1)[-1]):
+                n = len(asked & _words(sentence))
+                if n > shared:
+                    best, shared = sentence.strip(), n
+        return best
+
+    # --- the scoring contract (`rag.chat_base.ScoringChatModel`) -----------------------
+    def choice_logprobs(self, messages: list[BaseMessage],
+                        options: Sequence[str]) -> dict[str, float]:
+        self.calls += 1
+        number, _ = _best_numbered(messages)
+        sure, unsure = -0.05, -4.0
+        out = {}
+        for option in options:
+            if option == "Yes":
+                out[option] = sure if number else unsure
+            elif option in ("No", "NONE"):
+                out[option] = unsure if number else sure
+            elif option.isdigit():
+                out[option] = sure if int(option) == number else unsure
             else:
-                asked = _words(question)
-                best, shared = "NOT_FOUND", 1
-                for line in prompt.split("\n"):
-                    if not line.startswith("["):
-                        continue
-                    for sentence in _SENTENCE.findall(line.split("] ", 1)[-1]):
-                        n = len(asked & _words(sentence))
-                        if n > shared:
-                            best, shared = sentence.strip(), n
-                reply = best
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+                out[option] = MISSING_LOGPROB
+        return out
 
-        # --- what `rag.reader` needs (`ScoringChatModel`) ---------------------
-        def _best(self, messages) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-            """(number, text) of the numbered sentence sharing most words with the
-            question (at least two), or (0, "")."""
-            prompt = "\n".join(str(m.content) for m in messages)
-            question = prompt.rsplit("Question:", 1)[-1].split("\n\n")[0]
-            asked = _words(question)
-            best, shared = (0, ""), 1
-            for line in prompt.split("\n"):
-                m = re.match(r"\[(\d+)\] (.*)", line)
-                if m and len(asked & _words(m.group(2))) > shared:
-                    best, shared = (int(m.group(1)), m.group(2).strip()), len(asked & _words(m.group(2)))
-            return best
+    def stream_with_logprobs(self, messages: list[BaseMessage], max_tokens: int,
+                             stop: Sequence[str] = ()) -> TokenStream:
+        self.calls += 1
+        return TokenStream(self._pieces(messages, max_tokens, stop))
 
-        def choice_logprobs(self, messages, options):  # type: ignore[no-untyped-def]
-            self.calls += 1
-            number, _ = self._best(messages)
-            sure, unsure = -0.05, -4.0
-            out = {}
-            for option in options:
-                if option == "Yes":
-                    out[option] = sure if number else unsure
-                elif option in ("No", "NONE"):
-                    out[option] = unsure if number else sure
-                elif option.isdigit():
-                    out[option] = sure if int(option) == number else unsure
-                else:
-                    out[option] = -30.0
-            return out
-
-        def stream_with_logprobs(self, messages, max_tokens, stop=()):  # type: ignore[no-untyped-def]
-            self.calls += 1
-            _, sentence = self._best(messages)
-            for i, word in enumerate((sentence or "NONE").split(" ")[:max_tokens]):
-                yield ("" if i == 0 else " ") + word, -0.05
-
-        def load_prefix(self, path: Path) -> bool:
-            return False
-
-        def save_prefix(self, path: Path) -> None:
-            return None
-
-    return FakeEchoChatModel
+    def _pieces(self, messages: list[BaseMessage], max_tokens: int,
+                stop: Sequence[str]) -> Generator[Piece, None, int]:
+        started = time.perf_counter()
+        _, sentence = _best_numbered(messages)
+        text = ""
+        for i, word in enumerate((sentence or "NONE").split(" ")[:max_tokens]):
+            if self.token_delay:
+                time.sleep(self.token_delay)
+            piece = ("" if i == 0 else " ") + word
+            cut = min(((text + piece).find(s) for s in stop if s and s in text + piece),
+                      default=-1)
+            if cut >= 0:
+                piece = (text + piece)[len(text) : cut]
+            if piece:
+                yield Piece(piece, -0.05)
+                text += piece
+            if cut >= 0 or time.perf_counter() - started > self.timeout:
+                break
+        return _prompt_words(messages)
 
 
-def fake_echo_chat_model():  # type: ignore[no-untyped-def]
-    """A new `FakeEchoChatModel` (see `_fake_chat_model_class`)."""
-    return _fake_chat_model_class()()
+def _prompt_text(messages: list[BaseMessage]) -> str:
+    return "\n".join(str(m.content) for m in messages)
 
 
-def pipeline_with_fakes(corpus: Path, store_dir: Path, **settings: object):  # type: ignore[no-untyped-def]
+def _prompt_words(messages: list[BaseMessage]) -> int:
+    return len(_prompt_text(messages).split())
+
+
+_NUMBERED = re.compile(r"\[(\d+)\] (.*)")
+
+
+def _best_numbered(messages: list[BaseMessage]) -> tuple[int, str]:
+    """(number, text) of the reader's numbered sentence (`rag.reader.numbered`) sharing
+    most words with the question, at least two; (0, "") when none does."""
+    prompt = _prompt_text(messages)
+    asked = _words(prompt.rsplit("Question:", 1)[-1].split("\n\n")[0])
+    best, shared = (0, ""), 1
+    for line in prompt.split("\n"):
+        m = _NUMBERED.match(line)
+        if m and len(asked & _words(m.group(2))) > shared:
+            best, shared = (int(m.group(1)), m.group(2).strip()), len(asked & _words(m.group(2)))
+    return best
+
+
+def fake_echo_chat_model() -> FakeEchoChatModel:
+    """A new `FakeEchoChatModel`."""
+    return FakeEchoChatModel()
+
+
+def pipeline_with_fakes(corpus: Path, store_dir: Path, **settings: Any) -> Pipeline:
     """The real `Pipeline` (real Chroma store, BM25, verification) over `corpus`,
     with `HashingFakeEmbeddings` and `FakeEchoChatModel` in place of the models."""
     from index.store import PassageStore
@@ -301,6 +345,6 @@ def pipeline_with_fakes(corpus: Path, store_dir: Path, **settings: object):  # t
     s = Settings(config_file=store_dir / "absent.yaml", corpus_dir=corpus, store_dir=store_dir,
                  context_mode="retrieve", **settings)
     embeddings = HashingFakeEmbeddings()
-    store = PassageStore(store_dir, embeddings)  # type: ignore[arg-type]
+    store = PassageStore(store_dir, embeddings)
     sync_folder(corpus, store, SplitOptions(s.passage_chars, s.min_passage_chars), progress=False)
-    return Pipeline(s, store, embeddings, fake_echo_chat_model())  # type: ignore[arg-type]
+    return Pipeline(s, store, embeddings, fake_echo_chat_model())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 
 from langchain_core.messages import BaseMessage
 
 from evals.tuning.fit_decision import Row, fit, outcome
 from rag import reader
+from rag.chat_base import Piece, TokenStream
 from rag.decide import FEATURES, DeclineModel, shipped_model, signals
 from rag.types import Passage
 from rag.verify import locate_answer
@@ -32,10 +33,14 @@ class FakeScoringModel:
         return {o: known.get(o, -5.0) for o in options}
 
     def stream_with_logprobs(self, messages: list[BaseMessage], max_tokens: int,
-                             stop: Sequence[str] = ()) -> Iterator[tuple[str, float]]:
+                             stop: Sequence[str] = ()) -> TokenStream:
         self.prompts.append(messages)
+        return TokenStream(self._pieces())
+
+    def _pieces(self) -> Generator[Piece, None, int]:
         for word in self.phrase.split(" "):
-            yield word + " ", -0.1
+            yield Piece(word + " ", -0.1)
+        return 1
 
 
 def passage() -> Passage:

@@ -89,3 +89,36 @@ def test_upload_types_must_be_readable_and_match_the_loaders() -> None:
     assert ".pdf" in Settings().upload_types
     with pytest.raises(SettingsError, match="upload_types"):
         Settings(upload_types=[".pdf", ".exe"])
+
+
+def test_every_setting_is_read_by_the_code_and_listed_in_the_readme() -> None:
+    """A setting nothing reads, or one the README does not explain, misleads its user
+    (`log_level` was read nowhere)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    code = "\n".join(p.read_text(encoding="utf-8")
+                     for folder in ("rag", "index", "ui", "evals")
+                     for p in sorted((root / folder).rglob("*.py"))
+                     if p != root / "rag" / "settings.py")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    unread = [n for n in Settings.model_fields if not re.search(rf"\.{n}\b", code)]
+    unlisted = [n for n in Settings.model_fields if f"`{n}`" not in readme]
+    assert unread == [] and unlisted == [], (unread, unlisted)
+
+
+def test_max_answer_tokens_caps_the_readers_draft(tmp_path: Path) -> None:
+    """The setting reaches the reader (a constant 48 did): the fake model's words are
+    its tokens, and the answer sentence below has 13 of them."""
+    from tests.fakes import pipeline_with_fakes
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "The harbour crane at Tanf lifted forty containers of grain every single day.\n",
+        encoding="utf-8")
+    question = "How many containers did the harbour crane at Tanf lift every day?"
+    short = pipeline_with_fakes(corpus, tmp_path / "s1", max_answer_tokens=8).answer(question)
+    whole = pipeline_with_fakes(corpus, tmp_path / "s2").answer(question)
+    assert short.timings["completion_tokens"] == 8
+    assert whole.timings["completion_tokens"] == 13
