@@ -122,15 +122,17 @@ _EXPLANATION = re.compile(
 _LIST = re.compile(
     r"""^\s*(?:and\s+|so\s+)?(?:
     (?:please\s+)?(?:list|enumerate|itemi[sz]e)\b|
-    (?:please\s+)?name\s+(?:all|the|some|every|each|any|a\s+few|several|three|two|four|
+    (?:please\s+)?name\s+(?:all|the|some|every|each|any|both|a\s+few|several|three|two|four|
     five)\b|
+    what\s+(?:two|three|four|five|six|several)\s+\w+s\b|
     give\s+(?:me\s+|us\s+)?(?:a\s+list|all|the\s+list|some\s+examples|examples|a\s+few)\b|
     what\s+(?:are|were)\s+(?:the\s+|some\s+(?:of\s+the\s+)?|all\s+(?:the\s+)?)?
     (?:main\s+|major\s+|key\s+|different\s+|various\s+|other\s+|known\s+|possible\s+|
-    proposed\s+|stated\s+|specific\s+)?\w+(?:s|ies|ren|ia|men|ople|ces)\b(?!\s+(?:of|for)\s+
+    proposed\s+|stated\s+|specific\s+)?(?:[\w-]+['’]s\s+)?(?:[\w-]+\s+){0,2}?
+    [\w-]+(?:s|ies|ren|ia|men|ople|ces)\b(?!\s+(?:of|for)\s+
     (?:the\s+)?(?:two|both))|
     which\s+(?:are|were)\s+the\b|
-    what\s+(?:kinds?|types?|sorts?|examples?|forms?)\s+of\b|
+    what\s+(?:kinds|types|sorts|examples|forms)\s+of\b|
     (?:what|which)\s+\w+(?:s|ies)\s+(?:are|were)\s+(?:mentioned|listed|named|given|
     described|discussed|involved|cited)\b)""",
     re.I | re.X,
@@ -138,13 +140,10 @@ _LIST = re.compile(
 # "What did Jordan reject?": what + did/does/do/will/would/has + a subject + a verb at the end
 # (or an object after it). The answer is whatever was rejected: a clause, not a name.
 _CLAUSE = re.compile(
-    r"""^\s*(?:and\s+|so\s+|but\s+)?what\s+(?:else\s+)?
-    (?:did|does|do|will|would|could|should|can|has|have|had|is|are|was|were)\s+
-    (?!(?:the\s+|this\s+|these\s+)?(?:documents?|articles?|texts?)\b)
-    (?:the\s+|a\s+|an\s+)?[\w.'’-]+(?:\s+[\w.'’-]+){0,5}?\s+
-    (?:\w+(?:ed|ing|es|e|t|k|d|n|s|y|w|p|m|r|l)|say|said|want|need|do|propose|reject|
-    oppose|accuse|demand|offer|ask|plan|hope|fear|expect|promise|suggest|claim|mean)
-    (?:\s+\w+){0,4}\s*[?.!]*$""",
+    r"""^\s*(?:and\s+|so\s+|but\s+)?what\s+(?:else\s+)?(?:
+    (?:did|does|do|will|would|could|should|can|has|have|had|must|might|may)\s+
+    (?!(?:the\s+|this\s+|these\s+)?(?:documents?|articles?|texts?)\b)|
+    (?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?[\w.'’-]+(?:\s+[\w.'’-]+){0,4}?\s+\w+ing\b)""",
     re.I | re.X,
 )
 # A "what did X <verb>" whose verb asks for a thing with a name, date or number is factoid.
@@ -156,6 +155,10 @@ _CLAUSE_FACTOID_VERB = re.compile(
     r"equal|equals|contain|contains|hold|holds)\s*[?.!]*$|"
     r"\b(?:called|named|known\s+as|made\s+of|composed\s+of|based\s+in|located|born|"
     r"measured\s+in|worth)\b", re.I)
+_LIST_START = re.compile(r"^\s*(?:please\s+)?(?:list|enumerate|itemi[sz]e)\b", re.I)
+# "What are the antibodies of the skin called?": a name is asked for, whatever the start.
+_NAME_ASKED = re.compile(r"\b(?:called|named|known\s+as|referred\s+to\s+as|termed)\s*[?.!]*$|"
+                         r"^\s*what\s+(?:is|was|are|were)\s+the\s+names?\b", re.I)
 _FACTOID_START = re.compile(
     r"^\s*(?:and\s+)?(?:who|whom|whose|when|where|which|how\s+(?:many|much|far|long|old|big|"
     r"large|tall|high|often|soon|fast|deep|wide|heavy|hot|cold|early|late)|in\s+which|"
@@ -168,6 +171,10 @@ def route_question(question: str) -> Kind:
     """The kind of answer `question` asks for (see the module docstring)."""
     q = " ".join(question.split())
     if not q:
+        return "factoid"
+    if _LIST_START.search(q):
+        return "list"
+    if _NAME_ASKED.search(q):
         return "factoid"
     if _OVERVIEW.search(q):
         return "overview"
