@@ -116,30 +116,48 @@ def showable(text: str) -> bool:
             and any(c.islower() for c in text) and not looks_like_instruction(text))
 
 
+def _is_piece(text: str) -> bool:
+    """A piece of a sentence too long for one passage (cut at a space when indexing)."""
+    return (len(text.split()) >= 8 and any(c.islower() for c in text)
+            and not looks_like_instruction(text))
+
+
 def sentences_of(passages: Iterable[Passage]) -> list[Sentence]:
-    """The showable sentences of `passages`, each once, in the passages' order."""
+    """The showable sentences of `passages`, each once, in the passages' order.
+
+    A sentence longer than a passage was cut when indexing: its piece at the
+    passage's edge is kept too (shown with an ellipsis where it was cut).
+    """
     out: list[Sentence] = []
     seen: set[tuple[str, int, int]] = set()
     for p in passages:
-        for s, e in sentence_spans(p.text, 0, len(p.text)):
+        spans = sentence_spans(p.text, 0, len(p.text))
+        for i, (s, e) in enumerate(spans):
             key = (p.source, p.start + s, p.start + e)
-            if key not in seen and showable(p.text[s:e]):
+            text = p.text[s:e]
+            edge = (i == len(spans) - 1 and not _END.search(text)) or (i == 0 and text[:1].islower())
+            if key not in seen and (showable(text) or (edge and _is_piece(text))):
                 seen.add(key)
                 out.append(Sentence(p, p.start + s, p.start + e))
     return out
 
 
 def with_marker(sentence: str, n: int) -> str:
-    """The sentence, spaces tidied, with ``[n]`` before its final punctuation.
+    """The sentence, spaces tidied, with ``[n]`` before its final punctuation; a piece of a
+    sentence (no final punctuation, or a lower-case start) gets an ellipsis where it was cut.
 
     >>> with_marker('"Iran must go," he  said.', 2)
     '"Iran must go," he said [2].'
+    >>> with_marker("to the north of the city", 1)
+    '… to the north of the city … [1]'
     """
     sentence = " ".join(sentence.split())
+    if sentence[:1].islower():
+        sentence = "… " + sentence
     m = _END.search(sentence)
     if m:
         return f"{sentence[: m.start()]} [{n}]{sentence[m.start():]}"
-    return f"{sentence} [{n}]"
+    return f"{sentence} … [{n}]"
 
 
 def render(picked: Sequence[Sentence], kind: str, header: str = "") -> tuple[list[str], list[Citation]]:
@@ -286,7 +304,8 @@ class Composer:
         chosen = [candidates[keep[i]] for i in local]
         # the best sentence leads; the rest follow in the documents' order, which reads better
         rest = sorted(chosen[1:], key=lambda s: (s.passage.source, s.start))
-        return chosen[:1] + rest, passages, ""
+        return with_antecedents(chosen[:1] + rest, candidates, MAX_SENTENCES.get(kind, 3) + 1), \
+            passages, ""
 
     def _sides_first(self, question: str, candidates: list[Sentence], keep: list[int],
                      scores: np.ndarray) -> list[int]:
@@ -317,7 +336,7 @@ class Composer:
         if len(sources) == 1:
             doc = sorted(by_source[sources[0]], key=lambda p: p.start)
             picked = self._central(sentences_of(doc)[:OVERVIEW_SENTENCES_PER_DOC],
-                                   MAX_SENTENCES["overview"])
+                                   MAX_SENTENCES["overview"], lead=True)
             return picked, "", doc, ""
         ranked = list(dict.fromkeys([p.source for p in retrieved] + sources))[:MAX_DOCUMENTS]
         picked = []
@@ -329,15 +348,17 @@ class Composer:
                   else f"{n} documents:")
         return picked, header, [s.passage for s in picked], ""
 
-    def _central(self, candidates: list[Sentence], k: int) -> list[Sentence]:
-        """Up to `k` sentences closest to the candidates' centroid (lead favoured), in order."""
+    def _central(self, candidates: list[Sentence], k: int, lead: bool = False) -> list[Sentence]:
+        """Up to `k` sentences closest to the candidates' centroid (the first ones favoured),
+        in document order; with `lead`, the document's first sentence always (news, reports
+        and encyclopedias state their subject first)."""
         if not candidates:
             return []
         vecs = self.vectors([s.text for s in candidates])
         centroid = vecs.mean(axis=0)
         centroid /= float(np.linalg.norm(centroid)) or 1.0
-        lead = np.array([LEAD_BONUS * max(0.0, 1 - i / 4) for i in range(len(candidates))])
-        chosen = mmr(vecs @ centroid + lead, vecs, k)
+        bonus = np.array([LEAD_BONUS * max(0.0, 1 - i / 4) for i in range(len(candidates))])
+        chosen = mmr(vecs @ centroid + bonus, vecs, k, first=[0] if lead else [])
         return [candidates[i] for i in sorted(chosen)]
 
 
@@ -362,16 +383,40 @@ _PRONOUN_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?:it|they|he|she|its|their|hi
 
 def _context_terms(candidates: list[Sentence]) -> list[frozenset[str]]:
     """Each sentence's terms; one that opens with a pronoun ("But it has rejected…") also
-    gets the names of the sentence before it in the same passage, which it refers to."""
+    gets the names of the sentence just before it in its document (when that one is a
+    candidate too, in this passage or the one before), which it refers to."""
+    ends = {(s.passage.source, s.end): s for s in candidates}
     out = []
-    for i, s in enumerate(candidates):
+    for s in candidates:
         terms = _terms(s.text)
-        prev = candidates[i - 1] if i else None
-        if prev is not None and prev.passage.id == s.passage.id and _PRONOUN_START.search(s.text):
-            # its names, the first word too ("Jordan wants…": key_terms skips a sentence's first)
-            terms |= frozenset(normalise(w) for w in words(prev.text) if w[:1].isupper())
+        if _PRONOUN_START.search(s.text):
+            prev = next((ends[(s.passage.source, s.start - gap)] for gap in range(1, 4)
+                         if (s.passage.source, s.start - gap) in ends), None)
+            if prev is not None:
+                # its names, the first word too ("Jordan wants…": key_terms skips it)
+                terms |= frozenset(normalise(w) for w in words(prev.text) if w[:1].isupper())
         out.append(terms)
     return out
+
+
+def _previous(s: Sentence, candidates: list[Sentence]) -> Sentence | None:
+    """The candidate just before `s` in its document (whitespace between), if any."""
+    return next((c for c in candidates if c.passage.source == s.passage.source
+                 and 0 < s.start - c.end <= 3), None)
+
+
+def with_antecedents(chosen: list[Sentence], candidates: list[Sentence], cap: int
+                     ) -> list[Sentence]:
+    """`chosen`, where a sentence opening with a pronoun ("But it has rejected…") is
+    preceded by the sentence before it, which says who "it" is; at most `cap` sentences."""
+    out: list[Sentence] = []
+    for s in chosen:
+        prev = _previous(s, candidates) if _PRONOUN_START.search(s.text) else None
+        if prev is not None and prev not in out and prev not in chosen and len(out) + 2 <= cap:
+            out.append(prev)
+        if s not in out:
+            out.append(s)
+    return out[:cap]
 
 
 def _terms(text: str) -> frozenset[str]:
