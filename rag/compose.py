@@ -412,7 +412,7 @@ def with_antecedents(chosen: list[Sentence], candidates: list[Sentence], cap: in
     out: list[Sentence] = []
     for s in chosen:
         prev = _previous(s, candidates) if _PRONOUN_START.search(s.text) else None
-        if prev is not None and prev not in out and prev not in chosen and len(out) + 2 <= cap:
+        if prev is not None and prev not in out and (prev in chosen or len(out) + 2 <= cap):
             out.append(prev)
         if s not in out:
             out.append(s)
