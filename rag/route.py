@@ -28,6 +28,8 @@ Example:
     'factoid'
     >>> route_question("What did Jordan reject?")
     'clause'
+    >>> route_question("What is the boiling point of mercury?"), route_question("What is Iran doing?")
+    ('factoid', 'clause')
     >>> is_open("clause"), is_open("factoid")
     (True, False)
 """
@@ -143,16 +145,18 @@ _CLAUSE = re.compile(
     r"""^\s*(?:and\s+|so\s+|but\s+)?what\s+(?:else\s+)?(?:
     (?:did|does|do|will|would|could|should|can|has|have|had|must|might|may)\s+
     (?!(?:the\s+|this\s+|these\s+)?(?:documents?|articles?|texts?)\b)|
-    (?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?[\w.'’-]+(?:\s+[\w.'’-]+){0,4}?\s+\w+ing\b)""",
+    (?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?(?!(?:the|a|an)\b)[\w.'’-]+(?:\s+[\w.'’-]+){0,4}?\s+\w+ing\b)""",
     re.I | re.X,
 )
-# A "what did X <verb>" whose verb asks for a thing with a name, date or number is factoid.
+# A "what did X <verb>" whose verb asks for a thing with a name, date or number, or what a
+# thing becomes ("What could the zone turn into?" → "a safe area"), is factoid.
 _CLAUSE_FACTOID_VERB = re.compile(
     r"\b(?:call|called|name|named|title|titled|cost|costs|weigh|weighs|measure|number|"
     r"become|became|invent|invented|discover|discovered|win|won|found|founded|build|built|"
     r"use|used|uses|receive|received|earn|earned|buy|bought|sell|sold|produce|produced|"
     r"create|created|publish|published|write|wrote|study|studied|stand\s+for|abbreviat\w*|"
     r"equal|equals|contain|contains|hold|holds)\s*[?.!]*$|"
+    r"\b(?:turn(?:ed)?\s+into|end\s+up\s+(?:as|being)|grow\s+into|develop\s+into)\b|"
     r"\b(?:called|named|known\s+as|made\s+of|composed\s+of|based\s+in|located|born|"
     r"measured\s+in|worth)\b", re.I)
 _LIST_START = re.compile(r"^\s*(?:please\s+)?(?:list|enumerate|itemi[sz]e)\b", re.I)
