@@ -52,3 +52,26 @@ def test_summary_counts_declines_per_kind_of_row() -> None:
     s = summarise(rows)
     assert s["key_points"] == 0.5 and s["declined_on_topic"] == 0.5
     assert s["declined_off_topic"] == 1.0 and s["supported"] == 1.0
+
+
+def test_the_runner_scores_a_fake_pipelines_answer(seed_corpus) -> None:  # type: ignore[no-untyped-def]
+    from evals.open_eval import ask
+    from evals.open_sets import OpenRow
+    from tests.fakes import FakePipeline
+
+    row = OpenRow("x", "clause", "What does Jordan want for the Deraa front?", "seed",
+                  (("front quiet",), ("brazil",)), 1)
+    scored, detail = ask(FakePipeline(seed_corpus), row)
+    assert not scored.refused and scored.citations == scored.exact == 1
+    assert scored.points == 1 and scored.covered
+    assert detail["answer"] and scored.first_s <= scored.total_s
+
+
+def test_rag_eval_open_reaches_the_open_runner() -> None:
+    import pytest
+
+    from evals.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["open", "--help"])
+    assert done.value.code == 0
