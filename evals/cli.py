@@ -9,6 +9,7 @@ Examples::
              --sample 400 --seed 0 --baseline-sample 100
     rag eval --resume runs/20260101-120000     # finish an interrupted run, same options
     rag eval --compare runs/A runs/B
+    rag eval open --split dev                   # the open questions (evals/open_eval.py)
 
 `main` takes the arguments after ``eval`` and returns the exit code: 0 done,
 2 bad arguments or sets, 130 interrupted (finished rows are kept and reported).
@@ -160,6 +161,10 @@ def _resumed(argv: list[str], parser: argparse.ArgumentParser) -> tuple[argparse
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(argv) if argv is not None else sys.argv[1:]
+    if argv[:1] == ["open"]:  # issue 16: `rag eval open [--split dev] [--set seed]`
+        from evals.open_eval import main as open_main
+
+        return open_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.compare:

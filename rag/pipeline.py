@@ -33,6 +33,7 @@ from index.sync import (
 )
 from index.types import ExtractedText
 from rag import backends, prompts, reader
+from rag.compose import Composer, OpenCorpus  # issue 16: open questions
 from rag.decide import DeclineModel, shipped_model, signals
 from rag.errors import CorpusError
 from rag.guard import (
@@ -45,6 +46,7 @@ from rag.guard import (
 from rag.models import model_label
 from rag.reader import Reading, describe
 from rag.retrieve import HybridRetriever
+from rag.route import Kind, is_open, route_question  # issue 16
 from rag.settings import Settings
 from rag.types import Answer, Passage, last_answer
 from rag.verify import DECLINE_TEXT, Verified, answer_with_citation, locate_answer
@@ -100,6 +102,10 @@ class Pipeline:
         self._whole = self._whole_corpus()
         self.texts = text_cache_for(store)
         self._hashes: dict[str, str] | None = None  # source -> sha256, refreshed by index()
+        self.composer = Composer(OpenCorpus(  # issue 16: answers open questions by quoting
+            retrieve=lambda query, k: self.retriever.retrieve(query, k),
+            passages=lambda: self.retriever.passages.values(),
+            embed=self.embeddings.embed_documents), model_name="extractive")
 
     @property
     def full_context(self) -> list[Passage] | None:
@@ -315,6 +321,10 @@ class Pipeline:
                          timings=_complete(timings), reason="instruction_in_question",
                          model=self.model_name)
             return
+        kind = route_question(q)  # issue 16: an open question gets a composed, cited answer
+        if is_open(kind):
+            yield from self._answer_open(asked, q, history, kind)
+            return
         with self._lock:
             whole = self.full_context
             if whole:
@@ -346,6 +356,14 @@ class Pipeline:
             timings=_complete(timings), reason=verified.reason, model=self.model_name,
             signals={k: round(v, 4) for k, v in found.items()}, draft=draft,
         )
+
+    def _answer_open(self, asked: str, q: str, history: Sequence[tuple[str, str]],
+                     kind: Kind) -> Iterator[str | Answer]:
+        """Issue 16: an open question (`rag.route`), answered by `rag.compose`."""
+        timings: dict[str, float] = {}
+        with self._lock:
+            standalone = self._standalone(q, history, timings)
+        yield from self.composer.stream(standalone, kind, asked=asked, timings=timings)
 
     def _standalone(self, q: str, history: Sequence[tuple[str, str]], timings: dict) -> str:
         turns = [(u[:HISTORY_CHARS], a[:HISTORY_CHARS]) for u, a in history if u or a]
