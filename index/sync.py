@@ -132,16 +132,17 @@ def sync_folder(
     files = {s: h for s, h in done.items() if s in present or s in on_disk}
     todo = [e for e in entries if files.get(e.source) != e.sha256]
     # `files` is shared with `header`: every manifest written below holds its current state
-    header = {"fingerprint": fingerprint, "folder": str(folder.resolve()), "files": files,
-              "skipped": dict(manifest.get("skipped", {}))}
+    skipped_before: dict[str, str] = dict(manifest.get("skipped", {}))
+    header: dict[str, object] = {"fingerprint": fingerprint, "folder": str(folder.resolve()),
+                                 "files": files, "skipped": skipped_before}
     gone = sorted((present | set(files)) - on_disk)
     missing_texts = [e for e in entries if e not in todo and cache.get(e.sha256) is None]
     # unchanged files that gave no passage: skipped again, with the reason found then
-    was_empty = {e.source: str(header["skipped"][e.source]) for e in entries
-                 if e not in todo and e.source in files and e.source in header["skipped"]}
+    was_empty = {e.source: str(skipped_before[e.source]) for e in entries
+                 if e not in todo and e.source in files and e.source in skipped_before}
     report.skipped += [Skipped(source, reason) for source, reason in was_empty.items()]
     if (not todo and not gone and not missing_texts and manifest.get("complete")
-            and header["skipped"] == _reasons(report.skipped)):
+            and skipped_before == _reasons(report.skipped)):
         report.unchanged = sorted(on_disk - set(was_empty))
         report.passages = store.count()
         return _nonempty(folder, entries, report)
