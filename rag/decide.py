@@ -26,9 +26,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from index.names import NameVocabulary, question_names
 from index.text import content_terms
 from index.types import Passage
-from rag.verify import Located, answers_the_type
+from rag.verify import Located, answers_the_type, phrase_in_quote
+
+# The reason of a decline for a question that names what the documents never mention.
+NAME_NOT_IN_DOCUMENTS = "name_not_in_documents"
 
 FEATURES = (
     "judge_log_odds", "answer_first_logprob", "answer_mean_logprob", "answer_min_logprob",
@@ -70,7 +74,35 @@ def signals(
         "question_terms": float(len(set(content_terms(question)))),
         "cited_similarity": similarity(question, quote) if similarity and quote else 0.0,
         "choice_agrees": float(agrees),
+        # logged, not (yet) decision features: what the shown-phrase invariants did
+        "phrase_in_quote": float(bool(quote) and phrase_in_quote(located.phrase or answer, quote)),
+        "phrase_type_ok": float(located.phrase_type_ok),
+        "role_resolved": float(bool(located.phrase)),
     }
+
+
+def name_signals(
+    question: str, vocabulary: NameVocabulary | None, passages: Sequence[Passage]
+) -> dict[str, float]:
+    """How many of the question's names (words, acronyms, numbers) the corpus never
+    mentions — any one means the question is not about the documents, and it is
+    declined (`NAME_NOT_IN_DOCUMENTS`) — and how many the corpus holds but the
+    retrieved passages do not (a signal, not a rule: retrieval may have missed).
+
+    >>> v = NameVocabulary.from_texts(["Envoys met in Amman in 2017.", "Paris is far."])
+    >>> p = [Passage("p", "a.txt", 0, 28, "Envoys met in Amman in 2017.")]
+    >>> name_signals("Who met in Paris and in Amman in 2017?", v, p)
+    {'names_absent_corpus': 0.0, 'names_not_retrieved': 1.0}
+    >>> name_signals("What is the capital of France?", v, p)["names_absent_corpus"]
+    1.0
+    """
+    names = question_names(question, numbers=True)
+    if vocabulary is None or not names:
+        return {"names_absent_corpus": 0.0, "names_not_retrieved": 0.0}
+    absent = [n for n in names if not vocabulary.holds(n)]
+    retrieved = NameVocabulary.from_texts(p.text for p in passages)
+    missed = [n for n in names if n not in absent and not retrieved.holds(n)]
+    return {"names_absent_corpus": float(len(absent)), "names_not_retrieved": float(len(missed))}
 
 
 @dataclass(frozen=True)
