@@ -34,7 +34,7 @@ from index.sync import (
 )
 from index.types import ExtractedText
 from rag import backends, prompts, reader
-from rag.decide import NAME_NOT_IN_DOCUMENTS, DeclineModel, name_signals, shipped_model, signals
+from rag.decide import DeclineModel, name_signals, off_corpus, shipped_model, signals
 from rag.errors import CorpusError
 from rag.guard import (
     INSTRUCTION_DECLINE,
@@ -324,7 +324,8 @@ class Pipeline:
             timings["retrieve"] = time.perf_counter() - t
             # issue 17: a question naming what no document mentions is not read at all
             names = name_signals(standalone, self.names, passages)
-            reading = (Reading() if names["names_absent_corpus"]
+            not_about = off_corpus(names)
+            reading = (Reading() if not_about
                        else (yield from self._read(standalone, passages, timings, whole)))
         # The two best retrieved passages vouch for relevance to a paraphrased question,
         # when they are also semantically close (an off-topic question has no such passage).
@@ -338,8 +339,8 @@ class Pipeline:
         draft = reading.answer if verified.refused else verified.text
         if not verified.refused and found["confidence"] < self.settings.decline_threshold:
             verified = Verified(DECLINE_TEXT, refused=True, reason="low_confidence")
-        if names["names_absent_corpus"]:
-            verified = Verified(DECLINE_TEXT, refused=True, reason=NAME_NOT_IN_DOCUMENTS)
+        if not_about:
+            verified = Verified(DECLINE_TEXT, refused=True, reason=not_about)
         timings["total"] = time.perf_counter() - started
         if verified.refused:
             yield ("\n\n" if reading.answer else "") + DECLINE_TEXT

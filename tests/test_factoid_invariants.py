@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from evals.metrics import phrase_in_quote as raw_check
 from evals.metrics import short_answer
 from index.names import NameVocabulary, absent_names, fold
-from rag.decide import NAME_NOT_IN_DOCUMENTS, name_signals
+from rag.decide import NAME_NOT_IN_DOCUMENTS, WORDS_NOT_IN_DOCUMENTS, name_signals, off_corpus
 from rag.roles import resolve
 from rag.types import Passage
 from rag.verify import answer_with_citation, answers_the_type, asked_type, locate_answer
@@ -162,6 +162,30 @@ def test_a_questions_first_word_is_not_taken_for_a_name(corpus, word, first) -> 
     vocab = NameVocabulary.from_texts(docs)
     question = f"{first} {word} did {names[0]} build?"
     assert absent_names(question, vocab) == []
+
+
+@settings(max_examples=examples(200))
+@given(corpora(), st.lists(WORD, min_size=2, max_size=5, unique=True), st.data())
+def test_a_question_in_words_no_document_holds_is_declined(corpus, others, data) -> None:  # type: ignore[no-untyped-def]
+    docs, _ = corpus
+    vocab = NameVocabulary.from_texts(docs)
+    new = [w for w in others if not vocab.holds_word(fold(w))]
+    assume(len(new) >= 2)
+    known = [w for d in docs for w in d.rstrip(".").split()[2:] if w.islower()]
+    asked = new + data.draw(st.lists(st.sampled_from(known), max_size=1)) if known else new
+    question = "What did the " + " ".join(data.draw(st.permutations(asked))) + " do?"
+    assert off_corpus(name_signals(question, vocab, [])) == WORDS_NOT_IN_DOCUMENTS
+
+
+@settings(max_examples=examples(200))
+@given(corpora(), st.data())
+def test_a_question_in_the_documents_words_is_not_declined_as_off_corpus(corpus, data) -> None:  # type: ignore[no-untyped-def]
+    docs, names = corpus
+    vocab = NameVocabulary.from_texts(docs)
+    doc = data.draw(st.sampled_from(docs))
+    words = data.draw(st.lists(st.sampled_from(doc.rstrip(".").split()), min_size=1, max_size=5))
+    question = "What " + " ".join(words) + "?"
+    assert off_corpus(name_signals(question, vocab, [])) == ""
 
 
 def test_a_number_the_corpus_never_mentions_counts_only_when_asked() -> None:
