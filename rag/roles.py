@@ -143,34 +143,42 @@ def resolve(phrase: str, question: str, sentence: str) -> str:
     keys = key_terms(question)
     q = {t for t in content_terms(question) if t not in QUESTION_WORDS} | keys
     parts = _conjuncts(sentence)
-    if len(parts) < 2 or not q:
+    if len(parts) < 2 or not keys:  # only a name of the question singles out a role
         return phrase
     resp = _RESPECTIVELY.search(sentence)
-    if resp:
-        got = _respectively(phrase, q, keys, sentence, [c for c in parts if c.end <= resp.start()])
-        if got:
-            return got
-    return _adjacent(phrase, q, keys, sentence, parts) or phrase
+    before = [c for c in parts if c.end <= resp.start()] if resp else parts
+    got = _parallel(phrase, q, keys, sentence, before, at_end=bool(resp))
+    if got is None:
+        got = _adjacent(phrase, q, keys, sentence, parts)
+    return got or phrase
 
 
-def _respectively(phrase: str, q: set[str], keys: set[str], sentence: str, parts: list[_Conjunct]) -> str:
+def _parallel(phrase: str, q: set[str], keys: set[str], sentence: str,
+              parts: list[_Conjunct], at_end: bool) -> str | None:
+    """Two lists of as many items side by side, one of roles and one of entities: "A and
+    B, the R and S envoys respectively", "the R and S envoys, A and B, met". With
+    "respectively" the lists end just before it. The entity paired with the role the
+    question names; "" when the phrase is that entity already; None: no such lists."""
     for n in (2, 3, 4):
-        if len(parts) < 2 * n:
-            break
-        first, second = parts[-2 * n : -n], parts[-n:]
-        if not (_is_list(first) and _is_list(second)):
-            continue
-        for roles, entities in ((second, first), (first, second)):
-            i = _single_best(_role_scores(roles, q, keys))
-            if i is None or not _only_role(q, roles):
+        starts = [len(parts) - 2 * n] if at_end else range(len(parts) - 2 * n + 1)
+        for k in starts:
+            if k < 0:
                 continue
-            answer = _entity(entities[i], sentence, q)
-            others = [_entity(e, sentence, q) for j, e in enumerate(entities) if j != i]
-            if not answer or _inside(answer, phrase) and not any(_inside(o, phrase)
-                                                                 for o in others):
-                return ""  # the phrase is already the asked entity
-            return answer
-    return ""
+            first, second = parts[k : k + n], parts[k + n : k + 2 * n]
+            if not (_is_list(first) and _is_list(second)) or re.search(
+                    r"\b(?:and|or)\b", second[0].joined):
+                continue  # "A, B and C and D" is one list, not two
+            for roles, entities in ((second, first), (first, second)):
+                i = _single_best(_role_scores(roles, keys, keys))
+                if i is None or not _only_role(q, roles):
+                    continue
+                answer = _entity(entities[i], sentence, q)
+                others = [_entity(e, sentence, q) for j, e in enumerate(entities) if j != i]
+                if not answer or _inside(answer, phrase) and not any(_inside(o, phrase)
+                                                                     for o in others):
+                    return ""  # the phrase is already the asked entity
+                return answer
+    return None
 
 
 def _adjacent(phrase: str, q: set[str], keys: set[str], sentence: str, parts: list[_Conjunct]) -> str:
@@ -186,13 +194,15 @@ def _adjacent(phrase: str, q: set[str], keys: set[str], sentence: str, parts: li
     i = _single_best(_role_scores(parts, keys, keys))
     if i is None or not _only_role(q, parts[i : i + 1]):
         return ""
+    # the answer is one of the entities the phrase names or stands beside: never a
+    # name from elsewhere in the sentence ("envoys for Syria" gives no "Syria")
+    allowed = set(named) | ({e for e in entities if e and _NAME.fullmatch(e)} if single else set())
     own = entities[i]
-    if own and _NAME.fullmatch(own) and not (_terms(own) & q):
+    if own in allowed and not (_terms(own) & q):
         return own
     # an appositive role ("B, the US envoy"): the entity is the conjunct before it
-    if i > 0 and parts[i - 1].end + 3 >= parts[i].start and "," in sentence[
-            parts[i - 1].end : parts[i].start]:
+    if i > 0 and "," in sentence[parts[i - 1].end : parts[i].start]:
         prev = entities[i - 1]
-        if prev and _NAME.fullmatch(prev):
+        if prev in allowed:
             return prev
     return ""

@@ -259,7 +259,8 @@ def role_sentences(draw: st.DrawFn) -> tuple[str, list[str], list[str], str]:
     roles = draw(st.lists(st.sampled_from(ROLES), min_size=n, max_size=n, unique=True))
     head = draw(st.sampled_from(HEADS))
     lead = draw(st.sampled_from(["The talks were led by ", "Yesterday ", ""]))
-    shape = draw(st.sampled_from(["respectively", "reversed", "appositive", "prefix"]))
+    shape = draw(st.sampled_from(["respectively", "reversed", "implicit", "appositive",
+                                  "prefix"]))
 
     def listing(items: list[str]) -> str:
         return ", ".join(items[:-1]) + " and " + items[-1]
@@ -268,6 +269,8 @@ def role_sentences(draw: st.DrawFn) -> tuple[str, list[str], list[str], str]:
         text = f"{lead}{listing(names)}, the {listing(roles)} {head}s respectively, met."
     elif shape == "reversed":
         text = f"The {listing(roles)} {head}s were {listing(names)}, respectively."
+    elif shape == "implicit":
+        text = f"The {listing(roles)} {head}s for the region, {listing(names)}, met."
     elif shape == "appositive":
         text = ", ".join(f"{nm}, the {r} {head}" for nm, r in zip(names[:-1], roles[:-1],
                                                                     strict=True))
@@ -292,6 +295,16 @@ def test_the_entity_of_the_asked_role_is_shown(sentence, data) -> None:  # type:
     shown = answer_with_citation(answer, locate_answer(answer, question, [_passage(text)]))
     assert not shown.refused and short_answer(shown.text) == names[i]
     assert raw_check(shown.text, [shown.citations[0].quote])
+
+
+@settings(max_examples=examples(200))
+@given(role_sentences(), st.sampled_from(["Who are the {}s?", "Who met the {r} {}?",
+                                          "Who are the {r} and {s} {}s?"]))
+def test_a_question_about_no_single_role_keeps_the_phrase(sentence, template) -> None:  # type: ignore[no-untyped-def]
+    text, names, roles, head = sentence
+    question = template.format(head, r=roles[0], s=roles[1])
+    for answer in (" and ".join(names), names[-1]):
+        assert resolve(answer, question, text) == answer
 
 
 @settings(max_examples=examples(200))
