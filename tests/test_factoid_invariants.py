@@ -165,12 +165,12 @@ def test_a_questions_first_word_is_not_taken_for_a_name(corpus, word, first) -> 
 
 
 @settings(max_examples=examples(200))
-@given(corpora(), st.lists(WORD, min_size=2, max_size=5, unique=True), st.data())
+@given(corpora(), st.lists(WORD, min_size=3, max_size=6, unique=True), st.data())
 def test_a_question_in_words_no_document_holds_is_declined(corpus, others, data) -> None:  # type: ignore[no-untyped-def]
     docs, _ = corpus
     vocab = NameVocabulary.from_texts(docs)
     new = [w for w in others if not vocab.holds_word(fold(w))]
-    assume(len(new) >= 2)
+    assume(len(new) >= 3)
     known = [w for d in docs for w in d.rstrip(".").split()[2:] if w.islower()]
     asked = new + data.draw(st.lists(st.sampled_from(known), max_size=1)) if known else new
     question = "What did the " + " ".join(data.draw(st.permutations(asked))) + " do?"
