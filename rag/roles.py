@@ -10,9 +10,10 @@ against the question's words, and returns the one entity whose role the
 question names — always words of the sentence itself, so the shown phrase
 stays within the cited span.
 
-It changes a phrase only when the sentence has such a coordination, the
-question asks for the holder of one role and nothing else (all its words are
-the role's: "Who is the Russian envoy?", not "Who met the Russian envoy?"),
+It changes a phrase only when the sentence has such a coordination, a name of
+the question singles out one role, the question asks for that role's holder
+("Who is the Russian envoy taking part?", or all its words are the role's; not
+"Who met the Russian envoy?"),
 and the phrase is not already that entity: it spans several of the entities,
 or names another one.
 
@@ -36,6 +37,9 @@ from index.text import QUESTION_WORDS, STOPWORDS, content_terms, holds, key_term
 _SEPARATOR = re.compile(
     r"\s*(?:,\s*(?:and|or)\s+|\s(?:and|or)\s+|[,;]\s*|\s+(?:were|are|was|is|became|"
     r"respectively)\b\s*|[()])\s*", re.I)
+# A question for the holder of a role: "Who is the U.S. envoy taking part in the talks?"
+# (not "Who met the U.S. envoy?", which asks for someone else).
+_HOLDER = re.compile(r"^\s*(?:who|which\s+\w+|what\s+\w+)\s+(?:is|was|are|were)\s+the\b", re.I)
 _RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 # A run of capitalised words (with linking words inside), a dotted abbreviation, or a number.
 _NAME = re.compile(
@@ -147,14 +151,16 @@ def resolve(phrase: str, question: str, sentence: str) -> str:
         return phrase
     resp = _RESPECTIVELY.search(sentence)
     before = [c for c in parts if c.end <= resp.start()] if resp else parts
-    got = _parallel(phrase, q, keys, sentence, before, at_end=bool(resp))
+    # "Who is the R envoy ...?" asks for the holder whatever else it says
+    holder = bool(_HOLDER.match(question))
+    got = _parallel(phrase, q, keys, sentence, before, bool(resp), holder)
     if got is None:
-        got = _adjacent(phrase, q, keys, sentence, parts)
+        got = _adjacent(phrase, q, keys, sentence, parts, holder)
     return got or phrase
 
 
 def _parallel(phrase: str, q: set[str], keys: set[str], sentence: str,
-              parts: list[_Conjunct], at_end: bool) -> str | None:
+              parts: list[_Conjunct], at_end: bool, holder: bool) -> str | None:
     """Two lists of as many items side by side, one of roles and one of entities: "A and
     B, the R and S envoys respectively", "the R and S envoys, A and B, met". With
     "respectively" the lists end just before it. The entity paired with the role the
@@ -170,7 +176,7 @@ def _parallel(phrase: str, q: set[str], keys: set[str], sentence: str,
                 continue  # "A, B and C and D" is one list, not two
             for roles, entities in ((second, first), (first, second)):
                 i = _single_best(_role_scores(roles, keys, keys))
-                if i is None or not _only_role(q, roles):
+                if i is None or not (holder or _only_role(q, roles)):
                     continue
                 answer = _entity(entities[i], sentence, q)
                 others = [_entity(e, sentence, q) for j, e in enumerate(entities) if j != i]
@@ -181,7 +187,8 @@ def _parallel(phrase: str, q: set[str], keys: set[str], sentence: str,
     return None
 
 
-def _adjacent(phrase: str, q: set[str], keys: set[str], sentence: str, parts: list[_Conjunct]) -> str:
+def _adjacent(phrase: str, q: set[str], keys: set[str], sentence: str, parts: list[_Conjunct],
+              holder: bool) -> str:
     """No "respectively": a phrase naming several conjuncts' entities is narrowed to
     the one whose own words (or its appositive's) the question names."""
     entities = [_entity(c, sentence, q) for c in parts]
@@ -192,7 +199,7 @@ def _adjacent(phrase: str, q: set[str], keys: set[str], sentence: str, parts: li
     # only the question's names single out a role here: "Which countries back the
     # talks?" matches the conjunct that carries the verb, which is no role
     i = _single_best(_role_scores(parts, keys, keys))
-    if i is None or not _only_role(q, parts[i : i + 1]):
+    if i is None or not (holder or _only_role(q, parts[i : i + 1])):
         return ""
     # the answer is one of the entities the phrase names or stands beside: never a
     # name from elsewhere in the sentence ("envoys for Syria" gives no "Syria")

@@ -287,7 +287,8 @@ def role_sentences(draw: st.DrawFn) -> tuple[str, list[str], list[str], str]:
 def test_the_entity_of_the_asked_role_is_shown(sentence, data) -> None:  # type: ignore[no-untyped-def]
     text, names, roles, head = sentence
     i = data.draw(st.integers(0, len(names) - 1))
-    question = f"Who is the {roles[i]} {head}?"
+    question = data.draw(st.sampled_from([f"Who is the {roles[i]} {head}?",
+                                          f"Who was the {roles[i]} {head} at the talks?"]))
     # the model answers with every entity, or with another one
     answer = data.draw(st.sampled_from([" and ".join(names),
                                         names[(i + 1) % len(names)], names[i]]))
@@ -299,7 +300,8 @@ def test_the_entity_of_the_asked_role_is_shown(sentence, data) -> None:  # type:
 
 @settings(max_examples=examples(200))
 @given(role_sentences(), st.sampled_from(["Who are the {}s?", "Who met the {r} {}?",
-                                          "Who are the {r} and {s} {}s?"]))
+                                          "Who are the {r} and {s} {}s?",
+                                          "Who spoke with the {r} {} at the talks?"]))
 def test_a_question_about_no_single_role_keeps_the_phrase(sentence, template) -> None:  # type: ignore[no-untyped-def]
     text, names, roles, head = sentence
     question = template.format(head, r=roles[0], s=roles[1])
