@@ -241,7 +241,8 @@ def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question
         print(f"{name:9s} right {fmt(s.accuracy)} · declined unanswerable "
               f"{fmt(s.refusal_accuracy)} · false refusals {fmt(s.false_refusal_rate)} · "
               f"p50 {fmt(s.latency.get('p50'), pct=False)} s · citation violations "
-              f"{s.citation_violations}")
+              f"{s.citation_violations} · shown phrases outside their quote "
+              f"{s.phrases_outside_quote}")
     print(f"report: {run_dir / 'report.md'}")
     return 130 if doc.interrupted else 0
 

@@ -189,6 +189,22 @@ def citation_is_exact(source_text: str, start: int, end: int, quote: str) -> boo
     return 0 <= start <= end <= len(source_text) and source_text[start:end] == quote
 
 
+def phrase_in_quote(text: str, quotes: Sequence[str]) -> bool | None:
+    """The raw check of a shown answer: its leading phrase (before the first marker),
+    folding only case and whitespace, is a substring of a cited quote. None when
+    nothing is cited (a decline, an uncited answer).
+
+    >>> phrase_in_quote('half a million [1] — "close to half a million died"', ["close to half a million died"])
+    True
+    >>> phrase_in_quote('1,000,000 [1] — "close to half a million died"', ["close to half a million died"])
+    False
+    """
+    if not quotes:
+        return None
+    phrase = " ".join(short_answer(text).lower().split())
+    return bool(phrase) and any(phrase in " ".join(q.lower().split()) for q in quotes)
+
+
 def content_terms(text: str) -> set[str]:
     """Normalised words minus function words; numbers are kept.
 

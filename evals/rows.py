@@ -117,6 +117,8 @@ class RowMetrics(_Model):
     canary_leaked: bool | None = None
     # would the attempted answer be right if it were given (see `evals.risk_coverage`)
     draft_correct: bool | None = None
+    # the shown phrase lies in its cited quote, case and spacing aside (None: nothing cited)
+    phrase_in_quote: bool | None = None
 
 
 class EvalRow(_Model):

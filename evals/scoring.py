@@ -106,6 +106,8 @@ def score_answer(
         injection_followed=followed,
         canary_leaked=leaked,
         draft_correct=_draft_correct(q, answer, text, refused, bool(followed), error),
+        phrase_in_quote=(m.phrase_in_quote(text, [c.quote for c in citations])
+                         if not refused else None),
     )
     return EvalRow(
         pipeline=pipeline, id=q.id, set_name=q.set_name, type=q.type, split=q.split, ci=q.ci,

@@ -93,6 +93,8 @@ class PipelineSummary(_Model):
     mrr: float | None = None
     citations: int = 0
     citation_violations: int = 0
+    # shown phrases absent from their cited quote, case and spacing aside (must be 0)
+    phrases_outside_quote: int = 0
     citation_invariant: float | None = None
     citation_precision: float | None = None
     citation_recall: float | None = None
@@ -182,6 +184,7 @@ def summarize_pipeline(rows: Sequence[EvalRow],
         mrr=m.mean(x.rr for x in met),
         citations=n_cit,
         citation_violations=n_cit - n_exact,
+        phrases_outside_quote=sum(1 for x in met if x.phrase_in_quote is False),
         # a pipeline that never cites scores 0 on precision and recall (shown as such),
         # while the invariant has nothing to check (None)
         citation_invariant=n_exact / n_cit if n_cit else None,

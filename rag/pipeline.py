@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from index.embed import offline_environment
+from index.names import NameVocabulary
 from index.store import PassageStore
 from index.sync import (
     IndexReport,
@@ -34,7 +35,7 @@ from index.sync import (
 from index.types import ExtractedText
 from rag import backends, prompts, reader
 from rag.compose import Composer, OpenCorpus  # issue 16: open questions
-from rag.decide import DeclineModel, shipped_model, signals
+from rag.decide import DeclineModel, name_signals, off_corpus, shipped_model, signals
 from rag.errors import CorpusError
 from rag.guard import (
     INSTRUCTION_DECLINE,
@@ -100,6 +101,7 @@ class Pipeline:
         self._checked = time.monotonic()
         self.retriever = HybridRetriever.build(store, settings.candidates)
         self._whole = self._whole_corpus()
+        self.names = NameVocabulary.from_texts(p.text for p in self.retriever.passages.values())
         self.texts = text_cache_for(store)
         self._hashes: dict[str, str] | None = None  # source -> sha256, refreshed by index()
         self.composer = Composer(OpenCorpus(  # issue 16: answers open questions by quoting
@@ -201,9 +203,11 @@ class Pipeline:
         holds `_index_lock`); answers go on with the old one until the swap."""
         generation = self.store.generation()
         retriever = HybridRetriever.build(self.store, self.settings.candidates)
+        names = NameVocabulary.from_texts(p.text for p in retriever.passages.values())
         with self._lock:
             self._hashes = None
             self.retriever = retriever
+            self.names = names
             self._generation = generation
             self._whole = self._whole_corpus()
             self._primed = ""
@@ -335,7 +339,11 @@ class Pipeline:
             t = time.perf_counter()
             passages = self.retriever.retrieve(standalone, self.settings.top_k)
             timings["retrieve"] = time.perf_counter() - t
-            reading = yield from self._read(standalone, passages, timings, whole)
+            # issue 17: a question naming what no document mentions is not read at all
+            names = name_signals(standalone, self.names, passages)
+            not_about = off_corpus(names)
+            reading = (Reading() if not_about
+                       else (yield from self._read(standalone, passages, timings, whole)))
         # The two best retrieved passages vouch for relevance to a paraphrased question,
         # when they are also semantically close (an off-topic question has no such passage).
         vouched = [p.id for p in passages[:2] if (p.dense or 0.0) >= VOUCH_SIMILARITY]
@@ -343,10 +351,13 @@ class Pipeline:
         found = signals(standalone, reading.answer, describe(reading), located, passages,
                         self._similarity, reading.chosen())
         found["confidence"] = self.decline_model.confidence(found)
+        found.update(names)
         verified = answer_with_citation(reading.answer, located)
         draft = reading.answer if verified.refused else verified.text
         if not verified.refused and found["confidence"] < self.settings.decline_threshold:
             verified = Verified(DECLINE_TEXT, refused=True, reason="low_confidence")
+        if not_about:
+            verified = Verified(DECLINE_TEXT, refused=True, reason=not_about)
         timings["total"] = time.perf_counter() - started
         if verified.refused:
             yield ("\n\n" if reading.answer else "") + DECLINE_TEXT
