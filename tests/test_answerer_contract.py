@@ -59,7 +59,7 @@ def _real_baseline(corpus: Path, tmp: Path) -> Answerer:
     from evals.baseline import BaselinePipeline
 
     ours = _real_pipeline(corpus, tmp)
-    b = BaselinePipeline(ours.chat_model, ours.embeddings, corpus, tmp / "base")  # type: ignore[attr-defined]
+    b = BaselinePipeline(ours.chat_model, ours.corpus.embeddings, corpus, tmp / "base")  # type: ignore[attr-defined]
     b.index()
     return b
 

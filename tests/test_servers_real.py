@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from rag import Settings
+from rag.corpus import Corpus
 from rag.errors import ModelError
 from rag.pipeline import Pipeline
 from tests.conftest import SEED, assert_citations_exact, read_exact
@@ -111,7 +112,7 @@ def test_a_second_client_of_the_server_shares_the_index(served_pipeline: Pipelin
     report = other.index(progress=False)
     assert report.unchanged == [SEED.name] and not report.added
     assert other.document_text(SEED.name) == read_exact(SEED)
-    hits = other.retriever.retrieve("In which city did the envoys meet?", 4)
+    hits = other.corpus.retriever.retrieve("In which city did the envoys meet?", 4)
     assert any("Amman" in p.text for p in hits)
 
 
@@ -198,7 +199,8 @@ def test_a_dead_model_server_is_a_clear_error_not_a_hang(tmp_path: Path,
     url = f"http://{HOST}:{free_port()}/v1"  # nothing listens there
     settings = served_pipeline.settings.model_copy(update={"llm_url": url,
                                                            "generation_timeout": 5.0})
-    dead = Pipeline(settings, served_pipeline.store, served_pipeline.embeddings)
+    served = served_pipeline.corpus
+    dead = Pipeline(Corpus(settings, served.store, served.embeddings))
     started = time.perf_counter()
     with pytest.raises(ModelError, match=url.replace(".", r"\.")):
         dead.answer("In which city did the envoys meet?")

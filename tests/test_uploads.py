@@ -111,6 +111,7 @@ def test_background_indexer_coalesces_and_serves_every_request() -> None:
 def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embeddings) -> None:  # type: ignore[no-untyped-def]
     from index.store import PassageStore
     from rag import Settings
+    from rag.corpus import Corpus
     from rag.pipeline import Pipeline
     from ui.upload_handlers import DocumentHandlers
 
@@ -118,7 +119,7 @@ def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embedding
     corpus.mkdir()
     docs.make_docx(corpus / "memo.docx")
     settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store").resolved()
-    pipeline = Pipeline(settings, PassageStore(settings.store_dir, embeddings), embeddings)
+    pipeline = Pipeline(Corpus(settings, PassageStore(settings.store_dir, embeddings), embeddings))
     pipeline.index(progress=False)
     handlers = DocumentHandlers(pipeline, Uploads(corpus, settings.upload_types, 10**7))
     a = docs.make_pdf(make_source(tmp_path, "report.pdf").parent / "report.pdf")

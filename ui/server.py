@@ -24,9 +24,15 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.answerer import Assistant
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+    from ui.gate import ModelGate
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +97,8 @@ def launch(demo: Any, host: str = "127.0.0.1", port: int = 7860) -> str:
     return str(url)
 
 
-def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) -> Any:
+def build_app(pipeline: Assistant, settings: Settings, demo: Any = None,
+              gate: ModelGate | None = None) -> Any:
     """One FastAPI app: our API (`ui.api`) and the web chat mounted at ``/``.
 
     The chat and the API share `gate` (default: a `ModelGate` of
@@ -106,7 +113,7 @@ def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) 
     from ui.theme import CSS, HEAD, make_theme
 
     gate = gate or ModelGate(settings.queue_size + 1)
-    demo = demo or build_ui(pipeline, gate=gate)
+    demo = demo or build_ui(pipeline, gate=gate, queue_size=settings.queue_size)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app = build_api(pipeline, gate, settings.api_key.get_secret_value(), origins)
     return gr.mount_gradio_app(
@@ -163,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
+def _start(args: argparse.Namespace) -> tuple[Served, Pipeline, str]:
     from rag import Pipeline, Settings
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -171,12 +178,10 @@ def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
     port = settings.port or free_port(settings.host)
     check_port(settings.host, port)  # fail fast, before loading any model
     pipeline = Pipeline.from_settings(settings)
-    warm_up = getattr(pipeline, "warm_up", None)
-    if callable(warm_up):
-        # Load the model now: a missing model fails here with its message, and
-        # the first visitor does not wait for the first (cold) model run.
-        print("Loading the model…", flush=True)
-        warm_up()
+    # Load the model now: a missing model fails here with its message, and
+    # the first visitor does not wait for the first (cold) model run.
+    print("Loading the model…", flush=True)
+    pipeline.warm_up()
     served = serve(build_app(pipeline, settings), settings.host, port)
     return served, pipeline, served.url
 
@@ -220,7 +225,5 @@ def main(argv: list[str] | None = None) -> int:
         # A second Ctrl+C while shutting down must not print a traceback.
         with contextlib.suppress(KeyboardInterrupt):
             demo.close(verbose=False)
-            close = getattr(pipeline, "close", None)
-            if callable(close):
-                close()
+            pipeline.close()
     return 0
