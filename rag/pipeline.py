@@ -167,26 +167,28 @@ class Pipeline:
                          reason="instruction_in_question", model=self.model_name)
             return
         turns = rewrite.recent_turns(history, self.settings.history_turns)
-        with self._lock:
+        with self._lock:  # the model reads one prompt at a time
             indexed = self.corpus.current()  # one state of the index for the whole answer
             if indexed.whole:
                 with timings.step("prime"):  # no-op once primed; restores a saved prefix
                     self._prime(indexed.whole)
             standalone = q
-            if turns:
+            if turns:  # 1. rewrite
                 with timings.step("rewrite"):
                     standalone = rewrite.standalone(self.chat_model, q, turns,
                                                     reader.system_for(indexed.whole))
-            with timings.step("retrieve"):
+            with timings.step("retrieve"):  # 2. retrieve
                 passages = indexed.retriever.retrieve(standalone, self.settings.top_k)
-            reading = Reading()
+            reading = Reading()  # 3. read (the phrase streams out as it is written)
             if passages:
                 reading = yield from timings.stream(reader.read(
                     self.chat_model, standalone, passages, indexed.whole,
                     self.settings.context_chars))
+        # 4. verify: the span of what was read that holds the phrase, and the shown text
         located = locate_answer(reading.answer, standalone, reading.sentences,
                                 vouched(passages))
         verified = answer_with_citation(reading.answer, located)
+        # 5. decide: show it, or decline
         decision = decide(standalone, reading, located, verified, passages, self.decline_model,
                           self.settings.decline_threshold, self.corpus.similarity)
         answer = self._compose(asked, standalone, passages, decision,
