@@ -100,7 +100,7 @@ class RealBuilder:
         info["model_load_s"] = round(time.perf_counter() - t, 3)
         pipes: dict[str, Any] = {"ours": ours}
         if self.baseline:
-            b = BaselinePipeline(chat, ours.embeddings, corpus, store_root / "baseline")
+            b = BaselinePipeline(chat, ours.corpus.embeddings, corpus, store_root / "baseline")
             info["baseline_index_s"] = round(b.index()["seconds"], 3)
             pipes["baseline"] = b
         return pipes

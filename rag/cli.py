@@ -33,20 +33,16 @@ def _pipeline(settings: Settings | None = None):  # type: ignore[no-untyped-def]
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.embed import offline_environment
-    from index.sync import sync_folder
-    from rag import backends
+    from rag.corpus import open_corpus
 
-    offline_environment()
     if not args.verbose:  # the summary below names every skipped file once
         logging.getLogger("index.sync").setLevel(logging.ERROR)
     overrides = {"corpus_dir": args.folder} if args.folder else {}
-    s = Settings(**overrides).resolved()
-    store = backends.open_store(s, backends.load_embeddings(s))
-    options = backends.split_options(s)
+    corpus = open_corpus(Settings(**overrides))
+    s = corpus.settings
 
     def sync(reset: bool = False, progress: bool = True):  # type: ignore[no-untyped-def]
-        report = sync_folder(s.corpus_dir, store, options, reset=reset, progress=progress)
+        report = corpus.index(reset=reset, progress=progress)
         if report.skipped:
             print(f"{len(report.skipped)} file(s) skipped:", file=sys.stderr)
             for line in report.skipped_lines():
@@ -73,11 +69,19 @@ def _sync_or_say(sync):  # type: ignore[no-untyped-def]
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    p = _pipeline()
-    rows = p.sources()
+    """List what is indexed; only reads (an interrupted index is left for `rag index`)."""
+    from rag.corpus import open_corpus
+
+    corpus = open_corpus()
+    rows = corpus.sources()
     for row in rows:
         print(f"{row.passages:6d}  {row.source}")
-    print(f"{len(rows)} document(s) in {p.settings.store_dir} from {p.settings.corpus_dir}")
+    s = corpus.settings
+    print(f"{len(rows)} document(s) in {s.store_dir} from {s.corpus_dir}")
+    if not corpus.is_complete():
+        print("The index is incomplete (indexing was interrupted or is running): "
+              "`rag index` finishes it." if rows else "Nothing is indexed yet: run `rag index`.",
+              file=sys.stderr)
     return 0
 
 
@@ -217,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not args.verbose:
-        logging.getLogger("rag.pipeline").setLevel(logging.INFO)
+        for name in ("rag.pipeline", "rag.corpus"):
+            logging.getLogger(name).setLevel(logging.INFO)
     try:
         return int(args.func(args))
     except RagError as exc:

@@ -1,4 +1,4 @@
-"""The decline decision: answer, or say the documents don't hold the answer.
+"""Step 5 of an answer, the decline decision: show the verified answer, or decline.
 
 The reader always proposes an answer. Whether to show it is decided here from
 measured signals — the model's token probabilities (its one-token Yes/No
@@ -9,6 +9,11 @@ part of a development set (`evals/tuning/fit_decision.py`; the fitted weights ar
 `rag/decision.json`, the run that chose them in `evals/thresholds.json`).
 The answer is shown when the model's probability that it is right is at least
 `Settings.decline_threshold`.
+
+`decide` comes after verification (`rag.verify`) and reads what it found; it
+never calls back into it. Its `Decision` says what is shown (text, citations,
+refused, reason), the confidence and the threshold it was held to, the signals,
+and the draft (what would have been shown, kept when declined).
 
 Example:
     >>> model = DeclineModel(["judge_log_odds"], [0.0], [1.0], [2.0], 0.0)
@@ -29,7 +34,9 @@ from typing import Any
 from index.names import NameVocabulary, question_names
 from index.text import QUESTION_WORDS, content_terms
 from index.types import Passage
-from rag.verify import Located, answers_the_type, phrase_in_quote
+from rag.reader import Reading, describe
+from rag.types import Citation
+from rag.verify import DECLINE_TEXT, Located, Verified, answers_the_type, phrase_in_quote
 
 # Reasons of a decline for a question that is not about the documents: it names what
 # they never mention, or most of its words appear in none of them.
@@ -165,3 +172,59 @@ def shipped_model() -> DeclineModel:
     """The fitted model shipped in `rag/decision.json` (read once, on first use)."""
     text = resources.files("rag").joinpath("decision.json").read_text(encoding="utf-8")
     return DeclineModel.from_dict(json.loads(text)["model"])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What is shown for one question, and why (see `decide`).
+
+    `reason` is empty for a shown answer; ``"unsupported"`` when no span of the
+    text the model read holds its answer (or it gave none); ``"low_confidence"``
+    when one does but `confidence` is below `threshold`; ``"name_not_in_documents"``
+    or ``"words_not_in_documents"`` when the question is not about the documents.
+    """
+
+    text: str
+    citations: list[Citation]
+    refused: bool
+    reason: str
+    confidence: float
+    threshold: float
+    signals: dict[str, float]
+    draft: str  # what would be shown without the decision (the reader's phrase if unverified)
+
+
+def decide(
+    question: str, reading: Reading, located: Located, verified: Verified,
+    passages: Sequence[Passage], model: DeclineModel, threshold: float,
+    similarity: Callable[[str, str], float] | None = None,
+    names: Mapping[str, float] | None = None,
+) -> Decision:
+    """Show `verified` when the decision model's confidence reaches `threshold`;
+    else decline. An unverified answer is declined whatever the confidence, and so
+    is a question `names` (from `name_signals`) shows is not about the documents.
+
+    >>> from rag.verify import Verified, Located
+    >>> m = DeclineModel(["judge_log_odds"], [0.0], [1.0], [2.0], 0.0)
+    >>> sure, unsure = Reading(answer="1884", judge_log_odds=3.0), Reading(answer="1884", judge_log_odds=-3.0)
+    >>> shown = Verified("1884 [1]", [])
+    >>> decide("When?", sure, Located(None), shown, [], m, 0.25).refused
+    False
+    >>> d = decide("When?", unsure, Located(None), shown, [], m, 0.25)
+    >>> d.refused, d.reason, d.draft
+    (True, 'low_confidence', '1884 [1]')
+    """
+    found = signals(question, reading.answer, describe(reading), located, passages,
+                    similarity, reading.chosen())
+    confidence = model.confidence(found)
+    found["confidence"] = confidence
+    found.update(names or {})  # logged beside the fitted inputs, not (yet) among them
+    rounded = {k: round(v, 4) for k, v in found.items()}
+    draft = reading.answer if verified.refused else verified.text
+    if not verified.refused and confidence < threshold:
+        verified = Verified(DECLINE_TEXT, refused=True, reason="low_confidence")
+    not_about = off_corpus(names or {})
+    if not_about:
+        verified = Verified(DECLINE_TEXT, refused=True, reason=not_about)
+    return Decision(verified.text, verified.citations, verified.refused, verified.reason,
+                    confidence, threshold, rounded, draft)

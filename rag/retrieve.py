@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (Chroma + MiniLM) and lexical (BM25) fused by
-reciprocal rank, so exact names and numbers are found as well as paraphrases.
+"""Step 2 of an answer, retrieval: dense (Chroma + MiniLM) and lexical (BM25)
+fused by reciprocal rank, so exact names and numbers are found as well as
+paraphrases.
 
 Every stored passage may be returned: a block that carries instructions or
 active markup was dropped at indexing (`index.hostile`) and was never stored.
@@ -17,9 +18,9 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import astuple, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from index.text import content_terms
 from rag.types import Passage
@@ -37,6 +38,21 @@ RRF_K = 60  # the usual constant: damps the weight of the very top ranks
 SAME_TEXT = 0.9
 CACHE_PREFIX = "retriever-"
 PASSAGES = "passages.json"
+# The fields of a `Passage` the cache keeps, written and read by name (the scores are
+# per query, never stored).
+CACHED_FIELDS = ("id", "source", "start", "end", "text", "page")
+# The two best retrieved passages vouch for relevance to a paraphrased question when
+# they are also semantically close (an off-topic question has no such passage).
+VOUCH_SIMILARITY = 0.4  # MiniLM cosine: paraphrases of a passage score ~0.45-0.6
+
+
+def vouched(passages: list[Passage]) -> list[str]:
+    """Ids of the retrieved passages that vouch for relevance (see `rag.verify.support`).
+
+    >>> vouched([Passage("a", "s", 0, 1, "x", dense=0.5), Passage("b", "s", 0, 1, "y", dense=0.1)])
+    ['a']
+    """
+    return [p.id for p in passages[:2] if (p.dense or 0.0) >= VOUCH_SIMILARITY]
 
 
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -55,17 +71,21 @@ def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
 class HybridRetriever:
     """Dense + BM25 retrieval over a `PassageStore`, built once per index state."""
 
-    def __init__(self, store: PassageStore, passages: list[Passage], candidates: int = 20):
+    def __init__(self, store: PassageStore, passages: list[Passage], candidates: int = 20,
+                 bm25: Any = None):
+        """`bm25`: the BM25 index of `passages`, in their order (built when not given)."""
         import bm25s
 
         self.store = store
         self.candidates = candidates
         self.passages = {p.id: p for p in passages}
         self._order = [p.id for p in passages]
-        self._bm25 = bm25s.BM25()
-        corpus = [content_terms(p.text) or ["\x00"] for p in passages]
-        if corpus:
-            self._bm25.index(corpus, show_progress=False)
+        if bm25 is None:
+            bm25 = bm25s.BM25()
+            corpus = [content_terms(p.text) or ["\x00"] for p in passages]
+            if corpus:
+                bm25.index(corpus, show_progress=False)
+        self._bm25 = bm25
 
     @classmethod
     def build(cls, store: PassageStore, candidates: int = 20) -> HybridRetriever:
@@ -74,16 +94,19 @@ class HybridRetriever:
         The passages and the BM25 index are saved beside the store
         (``<store_dir>/retriever-<generation>/``) and loaded from there while the
         store's generation is unchanged, instead of rescanning every passage and
-        rebuilding BM25 at each start.
+        rebuilding BM25 at each start. Only a complete index is saved: building a
+        retriever over one that a killed run left half-written (to list it) writes
+        nothing.
         """
-        generation = store.generation()
+        manifest = store.manifest()
+        generation = str(manifest.get("generation", ""))
         folder = Path(store.store_dir) / f"{CACHE_PREFIX}{generation}"
         if generation:
             loaded = cls._load(store, folder, candidates)
             if loaded is not None:
                 return loaded
         retriever = cls(store, store.all_passages(), candidates)
-        if generation:
+        if generation and manifest.get("complete"):
             retriever._save(folder)
         return retriever
 
@@ -96,8 +119,8 @@ class HybridRetriever:
                 self._bm25.save(str(tmp / "bm25"))
             # JSON, not pickle: loading the folder must never run code written into it
             with open(tmp / PASSAGES, "w", encoding="utf-8") as fh:
-                json.dump([[*astuple(p)[:5], p.page] for p in self.passages.values()], fh,
-                          ensure_ascii=False)
+                json.dump([{k: getattr(p, k) for k in CACHED_FIELDS}
+                           for p in self.passages.values()], fh, ensure_ascii=False)
             shutil.rmtree(folder, ignore_errors=True)
             tmp.rename(folder)
         except OSError as exc:  # a cache: failing to write it costs time, not answers
@@ -115,17 +138,13 @@ class HybridRetriever:
         try:
             with open(folder / PASSAGES, encoding="utf-8") as fh:
                 rows = json.load(fh)
-            self = cls.__new__(cls)
-            self.store, self.candidates = store, candidates
-            self.passages = {r[0]: Passage(r[0], r[1], r[2], r[3], r[4], page=r[5]) for r in rows}
-            self._order = [r[0] for r in rows]
-            self._bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=True) if rows
-                          else bm25s.BM25())
-        except (OSError, ValueError, TypeError, IndexError) as exc:
-            if folder.exists():
+            passages = [Passage(**{k: r[k] for k in CACHED_FIELDS}) for r in rows]
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True) if rows else bm25s.BM25()
+        except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+            if folder.exists():  # also a cache written in an older layout
                 log.info("rebuilding the retriever cache (%s)", exc)
             return None
-        return self
+        return cls(store, passages, candidates, bm25)
 
     def _lexical(self, query: str) -> list[tuple[str, float]]:
         terms = content_terms(query)

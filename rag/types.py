@@ -58,8 +58,11 @@ class Answer:
         timings: seconds for ``retrieve``, ``first_token``, ``generate``,
             ``total`` (and ``rewrite`` when used), plus token counts
             ``prompt_tokens`` and ``completion_tokens``.
-        reason: a short machine-readable why, for refusals and fallbacks
-            (e.g. ``"not_in_documents"``, ``"unsupported_claim"``).
+        reason: a short machine-readable why of a refusal, empty for an answer:
+            ``"unsupported"`` (no span of what the model read holds its answer,
+            or it gave none), ``"low_confidence"`` (one does, but the decision
+            model's confidence is below the threshold: see `rag.decide`) or
+            ``"instruction_in_question"`` (the question was only an instruction).
         model: the model that answered.
         signals: what the decline decision read (token probabilities, retrieval
             and support scores) and its ``confidence``; empty when no decision

@@ -38,8 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from index.injection import looks_like_instruction
-from index.split import sentence_spans
 from index.text import QUESTION_WORDS, content_terms, holds, key_terms
+from rag.reader import SplitSpan, split_span
 from rag.roles import resolve
 from rag.types import Citation, Passage
 
@@ -152,15 +152,19 @@ class _Candidate:
     terms: frozenset[str]
 
 
-def _candidates(passages: list[Passage]) -> list[_Candidate]:
+def _candidates(context: Sequence[Passage | SplitSpan]) -> list[_Candidate]:
     out = []
-    for rank, p in enumerate(passages, 1):
-        spans = sentence_spans(p.text, 0, len(p.text))
-        windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False)]
-        # an instruction planted in a document is never evidence
-        windows = [(s, e) for s, e in windows if not looks_like_instruction(p.text[s:e])]
-        for s, e in windows:
-            out.append(_Candidate(rank, p, p.start + s, p.start + e, terms_of(p.text[s:e])))
+    for rank, item in enumerate(context, 1):
+        # split once, by the reader (`Reading.sentences`); a bare passage is split here
+        split = item if isinstance(item, SplitSpan) else split_span(item)
+        p, spans, planted = split.span, split.sentences, split.planted
+        # an instruction planted in a document is never evidence, alone or in a pair
+        singles = [sp for sp, bad in zip(spans, planted, strict=True) if not bad]
+        pairs = [(a[0], b[1]) for a, b, bad_a, bad_b
+                 in zip(spans, spans[1:], planted, planted[1:], strict=False)
+                 if not (bad_a or bad_b) and not looks_like_instruction(split.text(a[0], b[1]))]
+        for s, e in singles + pairs:
+            out.append(_Candidate(rank, p, s, e, terms_of(split.text(s, e))))
     return out
 
 
@@ -256,9 +260,13 @@ def _missing_keys(question: str, terms: frozenset[str]) -> int:
 
 
 def locate_answer(
-    answer: str, question: str, context: list[Passage], retrieved: Sequence[str] = ()
+    answer: str, question: str, context: Sequence[Passage | SplitSpan],
+    retrieved: Sequence[str] = ()
 ) -> Located:
     """Find the span of `context` that holds `answer` and say how well it fits.
+
+    `context` is what the model read: best already split (`Reading.sentences`),
+    else plain passages (split here).
 
     A span holding the phrase as written wins (the most question words, then the
     shortest); otherwise the span that best `support`s it. No span: no citation.

@@ -21,6 +21,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
+from index.sync import IndexReport
 from rag.chat_base import MISSING_LOGPROB, Piece, ScoringChatModel, TokenStream
 from rag.guard import check_history
 from rag.types import Answer, Citation, Passage
@@ -114,6 +115,16 @@ class FakePipeline:
 
     def document_text(self, source: str) -> str:
         return open(self.corpus_dir / source, encoding="utf-8", newline="").read()
+
+    def page_image(self, source: str, page: int, start: int, end: int) -> bytes | None:
+        return None  # text files only: no pages
+
+    def uploads(self) -> None:
+        return None  # the fake reads its folder at each question: nothing to upload into
+
+    def index(self, reset: bool = False, progress: bool = True, on_file: object = None
+              ) -> IndexReport:
+        return IndexReport()  # nothing is kept between questions, so nothing to bring up to date
 
 
 class AlwaysDeclines:
@@ -339,6 +350,7 @@ def pipeline_with_fakes(corpus: Path, store_dir: Path, **settings: Any) -> Pipel
     with `HashingFakeEmbeddings` and `FakeEchoChatModel` in place of the models."""
     from index.store import PassageStore
     from index.sync import SplitOptions, sync_folder
+    from rag.corpus import Corpus
     from rag.pipeline import Pipeline
     from rag.settings import Settings
 
@@ -347,4 +359,4 @@ def pipeline_with_fakes(corpus: Path, store_dir: Path, **settings: Any) -> Pipel
     embeddings = HashingFakeEmbeddings()
     store = PassageStore(store_dir, embeddings)
     sync_folder(corpus, store, SplitOptions(s.passage_chars, s.min_passage_chars), progress=False)
-    return Pipeline(s, store, embeddings, fake_echo_chat_model())
+    return Pipeline(Corpus(s, store, embeddings), fake_echo_chat_model())

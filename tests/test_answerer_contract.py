@@ -59,7 +59,7 @@ def _real_baseline(corpus: Path, tmp: Path) -> Answerer:
     from evals.baseline import BaselinePipeline
 
     ours = _real_pipeline(corpus, tmp)
-    b = BaselinePipeline(ours.chat_model, ours.embeddings, corpus, tmp / "base")  # type: ignore[attr-defined]
+    b = BaselinePipeline(ours.chat_model, ours.corpus.embeddings, corpus, tmp / "base")  # type: ignore[attr-defined]
     b.index()
     return b
 
@@ -109,3 +109,28 @@ def test_malformed_history_is_a_bad_question(answerer_and_corpus: tuple[Answerer
     answerer, _ = answerer_and_corpus
     with pytest.raises(BadQuestion, match="history"):
         answerer.answer("Where have the envoys met?", history)  # type: ignore[arg-type]
+
+
+def _assistants() -> list[object]:
+    from tests.fakes import FakePipeline, pipeline_with_fakes
+
+    return [pytest.param(lambda corpus, tmp: FakePipeline(corpus), id="FakePipeline"),
+            pytest.param(lambda corpus, tmp: pipeline_with_fakes(corpus, tmp / "store"),
+                         id="Pipeline-fake-models")]
+
+
+@pytest.mark.parametrize("make", _assistants())
+def test_documents_are_listed_and_shown_as_indexed(make, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """What the web chat and the API are handed (`rag.answerer.Assistant`): the listed
+    documents are the corpus's files, shown exactly; a text file has no page image."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    assistant = make(corpus, tmp_path)
+    listed = assistant.sources()
+    assert [s.source for s in listed] == [SEED.name] and listed[0].passages > 0
+    assert assistant.document_text(SEED.name) == (corpus / SEED.name).read_bytes().decode()
+    assert assistant.page_image(SEED.name, 1, 0, 10) is None
+    uploads = assistant.uploads()
+    assert uploads is None or uploads.corpus_dir == corpus
+    assert not assistant.index(progress=False).skipped

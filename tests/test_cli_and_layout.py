@@ -229,6 +229,61 @@ def test_the_circle_check_sees_a_lazy_circle(tmp_path: Path) -> None:
     assert import_circles(tmp_path, ["evals"]) == [["evals.a", "evals.b"]]
 
 
+# Inside rag/, the answer path is one module per step, in this order (rag/pipeline.py
+# names them; rag/corpus.py holds the documents they are found in). Each lists exactly
+# the steps it imports, all earlier in the order: a new edge between steps fails here.
+# An open question (`route`) takes the quoting path: retrieve -> compose (issue 16).
+STEPS = ["rewrite", "route", "retrieve", "reader", "verify", "compose", "decide", "corpus",
+         "pipeline"]
+STEP_EDGES: dict[str, set[str]] = {
+    "rewrite": set(),
+    "route": set(),
+    "retrieve": set(),
+    "reader": set(),
+    "verify": {"reader"},  # the sentences the reader split, to cite from
+    "compose": {"route", "verify"},  # the kind of question; the decline text
+    "decide": {"reader", "verify"},  # what was read, and what verification found
+    "corpus": {"retrieve"},  # the retriever over the store
+    "pipeline": {"rewrite", "route", "retrieve", "reader", "verify", "compose", "decide",
+                 "corpus"},
+}
+# The composition roots: `rag` (the default pipeline) and the CLI build the steps.
+COMPOSERS = {"__init__", "cli"}
+
+
+def _rag_imports(path: Path) -> set[str]:
+    """The rag/ modules `path` imports (``from rag import x`` counts as x)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "rag":
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rag."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("rag."))
+    return names & {p.stem for p in (ROOT / "rag").glob("*.py")}
+
+
+def test_step_edges_point_back_along_the_answer_path() -> None:
+    for step, allowed in STEP_EDGES.items():
+        assert all(STEPS.index(other) < STEPS.index(step) for other in allowed), step
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_each_step_imports_exactly_the_steps_listed(step: str) -> None:
+    got = _rag_imports(ROOT / "rag" / f"{step}.py") & set(STEPS)
+    assert got == STEP_EDGES[step], f"rag/{step}.py imports steps {sorted(got)}"
+
+
+def test_no_other_rag_module_reaches_into_the_steps() -> None:
+    for path in (ROOT / "rag").glob("*.py"):
+        if path.stem in set(STEPS) | COMPOSERS:
+            continue
+        assert not _rag_imports(path) & set(STEPS), \
+            f"{path} imports a step: list it in STEPS and STEP_EDGES, or move the code"
+
+
 def test_core_never_imports_gradio() -> None:
     for path in list((ROOT / "rag").glob("*.py")) + list((ROOT / "index").glob("*.py")):
         assert "gradio" not in _imports(path), path

@@ -12,6 +12,7 @@ import pytest
 
 from index.store import PassageStore
 from rag import Settings
+from rag.corpus import Corpus
 from rag.errors import CorpusError
 from rag.pipeline import Pipeline
 from tests import documents as docs
@@ -34,7 +35,7 @@ def pipeline(tmp_path: Path, embeddings) -> Pipeline:  # type: ignore[no-untyped
     corpus = mixed_folder(tmp_path / "corpus")
     settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store").resolved()
     store = PassageStore(settings.store_dir, embeddings)
-    p = Pipeline(settings, store, embeddings)
+    p = Pipeline(Corpus(settings, store, embeddings))
     p.index(progress=False)
     return p
 
@@ -42,7 +43,7 @@ def pipeline(tmp_path: Path, embeddings) -> Pipeline:  # type: ignore[no-untyped
 def test_every_format_is_indexed_with_exact_passages_and_pages(pipeline: Pipeline) -> None:
     sources = {s.source for s in pipeline.sources()}
     assert sources == {"handbook.pdf", "harbour.html", "memo.docx", SEED.name}
-    passages = list(pipeline.retriever.passages.values())
+    passages = list(pipeline.corpus.retriever.passages.values())
     for p in passages:
         assert pipeline.document_text(p.source)[p.start : p.end] == p.text
         assert (p.page is not None) == p.source.endswith(".pdf")
@@ -58,7 +59,7 @@ def test_retrieval_finds_pdf_html_and_docx_content(pipeline: Pipeline) -> None:
     for question, source in [("What does the warranty exclude?", "handbook.pdf"),
                              ("How much did the museum restoration cost?", "harbour.html"),
                              ("Where does the office move to?", "memo.docx")]:
-        top = pipeline.retriever.retrieve(question, 2)
+        top = pipeline.corpus.retriever.retrieve(question, 2)
         assert top[0].source == source, (question, top)
 
 
@@ -80,7 +81,7 @@ def test_edit_reindexes_and_deletion_leaves(pipeline: Pipeline) -> None:
 
 def test_bad_files_are_skipped_by_name_and_nothing_is_lost(pipeline: Pipeline) -> None:
     corpus = pipeline.settings.corpus_dir
-    before = sorted(pipeline.retriever.passages)
+    before = sorted(pipeline.corpus.retriever.passages)
     docs.make_encrypted_pdf(corpus / "locked.pdf")
     docs.make_image_only_pdf(corpus / "scan.pdf")
     docs.make_zip_bomb_docx(corpus / "bomb.docx")
@@ -91,7 +92,7 @@ def test_bad_files_are_skipped_by_name_and_nothing_is_lost(pipeline: Pipeline) -
     assert set(reasons) == {"locked.pdf", "scan.pdf", "bomb.docx", "script.html", "handbook.pdf"}
     assert "OCR is not supported" in reasons["scan.pdf"]
     # the old handbook stays indexed (its new version cannot be read), and so does the rest
-    assert sorted(pipeline.retriever.passages) == before
+    assert sorted(pipeline.corpus.retriever.passages) == before
     assert "warranty excludes" in pipeline.document_text("handbook.pdf")
 
 
@@ -149,7 +150,7 @@ def ask_all(p: Pipeline) -> list[tuple[str, str]]:
         a = p.answer(question)
         for c in a.citations:
             assert p.document_text(c.source)[c.start : c.end] == c.quote, c
-            assert c.page == p.extracted(c.source).page_of(c.start), c
+            assert c.page == p.corpus.extracted(c.source).page_of(c.start), c
             assert all(word not in c.quote for word in [*docs.BOILERPLATE, docs.HEADER])
             assert a.to_dict()["citations"][a.citations.index(c)]["page"] == c.page
         hit = [c for c in a.citations

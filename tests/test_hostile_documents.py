@@ -61,7 +61,7 @@ def test_no_canary_is_stored_and_honest_facts_are(tmp_path: Path) -> None:
 
     corpus = _corpus(tmp_path)
     pipeline = pipeline_with_fakes(corpus, tmp_path / "store")
-    stored = [p for p in pipeline.store.all_passages()]
+    stored = [p for p in pipeline.corpus.store.all_passages()]
     assert not [p.text for p in stored if CANARY.search(p.text)]
     assert not [p.text for p in stored if "<script" in p.text or "<!--" in p.text]
     for name, _, word in CASES:

@@ -185,14 +185,15 @@ def test_full_mode_reads_the_corpus_whole_and_still_cites_exactly(tmp_path: Path
     p = Pipeline.from_settings(Settings(corpus_dir=corpus, store_dir=tmp_path / "s",
                                         model="qwen2.5-0.5b", context_mode="full"),
                                progress=False)
-    assert p.full_context is not None and len(p.full_context) == len(p.retriever.passages)
+    assert p.corpus.full_context is not None
+    assert len(p.corpus.full_context) == len(p.corpus.retriever.passages)
     a = p.answer(ANSWERABLE[1][0])
     assert_citations_exact(a, corpus)
     assert a.signals and "confidence" in a.signals
 
 
 def test_focused_reading_is_the_default(pipeline_05b: Pipeline) -> None:
-    assert pipeline_05b.full_context is None
+    assert pipeline_05b.corpus.full_context is None
     a = pipeline_05b.answer(ANSWERABLE[1][0])
     # the decision's inputs and its confidence travel with every read answer
     assert {"judge_log_odds", "choice_none", "cited_similarity", "confidence"} <= set(a.signals)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from rag import Settings
+from rag.corpus import Corpus
 from rag.errors import ModelError
 from rag.pipeline import Pipeline
 from tests.conftest import SEED, assert_citations_exact, read_exact
@@ -88,7 +89,7 @@ def test_the_store_really_is_the_servers(served_pipeline: Pipeline,
     port = int(servers["chroma_url"].rsplit(":", 1)[1])
     client = chromadb.HttpClient(host=HOST, port=port)
     collection = client.get_collection("passages")
-    assert collection.count() == served_pipeline.store.count() > 0
+    assert collection.count() == served_pipeline.corpus.store.count() > 0
     got = collection.get(limit=1, include=["metadatas"])
     assert got["metadatas"][0]["source"] == SEED.name
     # nothing of Chroma's own lives in the local cache folder, nor the manifest or texts
@@ -107,11 +108,11 @@ def test_a_second_client_of_the_server_shares_the_index(served_pipeline: Pipelin
     settings = served_pipeline.settings.model_copy(
         update={"corpus_dir": corpus, "store_dir": tmp_path / "other-cache"})
     other = Pipeline.from_settings(settings, progress=False)
-    assert other.store.generation() == served_pipeline.store.generation()
+    assert other.corpus.store.generation() == served_pipeline.corpus.store.generation()
     report = other.index(progress=False)
     assert report.unchanged == [SEED.name] and not report.added
     assert other.document_text(SEED.name) == read_exact(SEED)
-    hits = other.retriever.retrieve("In which city did the envoys meet?", 4)
+    hits = other.corpus.retriever.retrieve("In which city did the envoys meet?", 4)
     assert any("Amman" in p.text for p in hits)
 
 
@@ -198,7 +199,8 @@ def test_a_dead_model_server_is_a_clear_error_not_a_hang(tmp_path: Path,
     url = f"http://{HOST}:{free_port()}/v1"  # nothing listens there
     settings = served_pipeline.settings.model_copy(update={"llm_url": url,
                                                            "generation_timeout": 5.0})
-    dead = Pipeline(settings, served_pipeline.store, served_pipeline.embeddings)
+    served = served_pipeline.corpus
+    dead = Pipeline(Corpus(settings, served.store, served.embeddings))
     started = time.perf_counter()
     with pytest.raises(ModelError, match=url.replace(".", r"\.")):
         dead.answer("In which city did the envoys meet?")

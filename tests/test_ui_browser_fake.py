@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-import types
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -203,8 +202,7 @@ def test_a_second_question_while_answering_is_turned_away(seed_corpus: Path) -> 
 
 def test_full_queue_says_busy_and_keeps_the_question(seed_corpus: Path) -> None:
     slow = FakePipeline(seed_corpus, delay=0.08)  # ~3.5 s per answer
-    slow.settings = types.SimpleNamespace(queue_size=1)  # type: ignore[attr-defined]
-    with served(slow) as url, browser() as b:
+    with served(slow, queue_size=1) as url, browser() as b:
         first, second, third = new_page(b, url), new_page(b, url), new_page(b, url)
         ask(first, ANSWERABLE)
         first.locator("#rag-chat .rag-provisional").wait_for(timeout=20_000)

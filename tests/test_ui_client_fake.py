@@ -6,7 +6,6 @@ Each test starts its own server on a free loopback port and stops it.
 from __future__ import annotations
 
 import time
-import types
 from pathlib import Path
 
 import pytest
@@ -46,8 +45,7 @@ def test_a_full_queue_says_busy(seed_corpus: Path) -> None:
     from gradio_client.utils import QueueError
 
     slow = FakePipeline(seed_corpus, delay=0.05)  # ~2 s per answer
-    slow.settings = types.SimpleNamespace(queue_size=1)  # type: ignore[attr-defined]
-    with served(slow) as url:
+    with served(slow, queue_size=1) as url:
         client = Client(url, verbose=False)
         running = client.submit(ANSWERABLE, None, api_name="/ask")
         time.sleep(0.5)  # let it start, so the next one waits in the queue

@@ -113,6 +113,7 @@ def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embedding
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from index.store import PassageStore
     from rag import Settings
+    from rag.corpus import Corpus
     from rag.pipeline import Pipeline
     from ui.upload_handlers import DocumentHandlers
 
@@ -120,7 +121,7 @@ def test_two_users_upload_at_once_and_both_are_indexed(tmp_path: Path, embedding
     corpus.mkdir()
     docs.make_docx(corpus / "memo.docx")
     settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store").resolved()
-    pipeline = Pipeline(settings, PassageStore(settings.store_dir, embeddings), embeddings)
+    pipeline = Pipeline(Corpus(settings, PassageStore(settings.store_dir, embeddings), embeddings))
     pipeline.index(progress=False)
     handlers = DocumentHandlers(pipeline, Uploads(corpus, settings.upload_types, 10**7))
     uploaded = tmp_path / "gradio"  # where Gradio puts the bytes a browser sent
@@ -161,7 +162,8 @@ def test_upload_takes_only_files_from_gradios_upload_folder(tmp_path: Path,
     link = make_source(tmp_path / "gradio", "link.md")
     link.unlink()
     link.symlink_to(outside)  # a link inside the folder to a file outside it
-    pipeline = types.SimpleNamespace(index=lambda **kw: None, sources=lambda: [])
+    pipeline = types.SimpleNamespace(index=lambda **kw: None, sources=lambda: [],
+                                     model_name="fake")
     handlers = DocumentHandlers(pipeline, Uploads(corpus, [".md"], 10**6))
     *_, last = handlers.upload([str(outside), str(link)])
     assert last[0].count("Not accepted") == 2 and "Indexed" not in last[0]

@@ -105,11 +105,11 @@ def test_words_borrowed_from_the_question_still_need_the_span() -> None:
 
 
 def test_unchanged_rewrite_of_a_reference_falls_back_to_context() -> None:
-    from rag.pipeline import _clean_rewrite
+    from rag.rewrite import clean_rewrite
 
-    assert _clean_rewrite("Where have they met?", "Where have they met?",
+    assert clean_rewrite("Where have they met?", "Where have they met?",
                           "Who are the envoys?") == "Who are the envoys? Where have they met?"
-    assert _clean_rewrite("Where have the envoys met?", "Where have they met?",
+    assert clean_rewrite("Where have the envoys met?", "Where have they met?",
                           "Who are the envoys?") == "Where have the envoys met?"
 
 

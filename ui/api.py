@@ -46,6 +46,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answerer import Assistant
 from rag.errors import BadQuestion, CorpusError, ModelError, RagError
 from rag.text_checks import invalid_text
 from rag.types import Answer
@@ -131,12 +132,12 @@ def _usage(a: Answer) -> dict[str, int]:
             "total_tokens": prompt + completion}
 
 
-def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
+def build_api(pipeline: Assistant, gate: ModelGate, api_key: str = "",
               cors_origins: Sequence[str] = ()) -> FastAPI:
     """The FastAPI app with our routes (mount the chat on it at ``/`` afterwards).
 
     Args:
-        pipeline: a `rag.Pipeline`; only its public methods are called.
+        pipeline: a `rag.Pipeline`, or any `rag.answerer.Assistant`.
         gate: the queue bound shared with the web chat.
         api_key: when set, every ``/v1`` route needs ``Authorization: Bearer <api_key>``.
         cors_origins: browser origins allowed to call the API (none: CORS off).
@@ -149,7 +150,7 @@ def build_api(pipeline: Any, gate: ModelGate, api_key: str = "",
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["Authorization",
                                                                          "Content-Type"])
-    model_id = str(getattr(pipeline, "model_name", "rag") or "rag")
+    model_id = pipeline.model_name or "rag"
 
     def authorised(request: Request) -> None:
         if not api_key or request.scope.get("state", {}).get("authorised"):

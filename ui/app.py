@@ -23,13 +23,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from rag.answerer import Assistant, Source
 from ui import render
 from ui.examples import example_questions
+from ui.gate import ModelGate
 from ui.handlers import ChatHandlers
 from ui.theme import OPEN_DOCUMENT_JS
 from ui.upload_handlers import DocumentHandlers
@@ -43,7 +44,7 @@ MODEL = "model"  # the concurrency group of every event that runs the model
 DOCUMENTS = "documents"  # uploads and removals: they wait for indexing, never for the model
 
 
-def _examples(sources: Sequence[Any], chat: ChatHandlers) -> list[str]:
+def _examples(sources: Sequence[Source], chat: ChatHandlers) -> list[str]:
     docs = {}
     for s in list(sources)[:8]:  # enough to find names; cheap on big corpora
         text = chat.document_text(s.source)
@@ -52,26 +53,22 @@ def _examples(sources: Sequence[Any], chat: ChatHandlers) -> list[str]:
     return example_questions(docs)
 
 
-def _document_handlers(pipeline: Any) -> DocumentHandlers | None:
-    """Uploads need a real corpus folder and a pipeline that can re-index."""
-    settings = getattr(pipeline, "settings", None)
-    corpus = getattr(settings, "corpus_dir", None)
-    if corpus is None or not hasattr(pipeline, "index") or not hasattr(settings, "upload_types"):
-        return None
-    from index.uploads import Uploads
-
-    return DocumentHandlers(pipeline, Uploads(Path(corpus), settings.upload_types,
-                                              settings.max_upload_bytes))
+def _document_handlers(pipeline: Assistant) -> DocumentHandlers | None:
+    """Uploads need a corpus folder to save them in (`uploads()` is None without one)."""
+    uploads = pipeline.uploads()
+    return None if uploads is None else DocumentHandlers(pipeline, uploads)
 
 
-def build_ui(pipeline: Any, examples: Sequence[str] | None = None, gate: Any = None) -> gr.Blocks:
+def build_ui(pipeline: Assistant, examples: Sequence[str] | None = None,
+             gate: ModelGate | None = None, queue_size: int = DEFAULT_QUEUE_SIZE) -> gr.Blocks:
     """Build (not launch) the chat page for `pipeline`.
 
     Args:
-        pipeline: a `rag.Pipeline` (or anything with its surface).
+        pipeline: a `rag.Pipeline`, or any `rag.answerer.Assistant`.
         examples: questions to offer a first-time user; by default they are
             derived from the indexed documents (see `ui.examples`).
         gate: a `ui.gate.ModelGate` shared with the API (one bound on waiting work).
+        queue_size: requests that may wait for the model (`Settings.queue_size`).
     """
     chat = ChatHandlers(pipeline, gate)
     documents = _document_handlers(pipeline)
@@ -79,9 +76,7 @@ def build_ui(pipeline: Any, examples: Sequence[str] | None = None, gate: Any = N
     names = [s.source for s in sources]
     if examples is None:
         examples = _examples(sources, chat)
-    model_name = str(getattr(pipeline, "model_name", "") or "unknown model")
-    settings = getattr(pipeline, "settings", None)
-    queue_size = int(getattr(settings, "queue_size", DEFAULT_QUEUE_SIZE))
+    model_name = pipeline.model_name or "unknown model"
 
     # Uploads that never reached an event (or a crash between) are swept after an hour.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as demo:
@@ -153,7 +148,7 @@ def build_ui(pipeline: Any, examples: Sequence[str] | None = None, gate: Any = N
                                       elem_id="rag-upload-box"):
                         upload = gr.File(
                             label="Drop files here or click to pick",
-                            file_count="multiple", file_types=list(settings.upload_types),
+                            file_count="multiple", file_types=list(documents.uploads.allowed),
                             elem_id="rag-upload", height=120,
                         )
                         upload_status = gr.HTML("", elem_id="rag-upload-status",

@@ -25,11 +25,12 @@ from typing import Any
 
 import gradio as gr
 
+from rag.answerer import Assistant
 from rag.errors import BadQuestion, ModelError, RagError
 from rag.text_checks import invalid_text
 from rag.types import Answer, Citation
 from ui import render
-from ui.gate import Busy
+from ui.gate import Busy, ModelGate
 from ui.runs import SessionRuns
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def _close_unfinished(messages: Messages, stopped: bool = False) -> Messages:
 class ChatHandlers:
     """Event handlers of one web chat. See the module docstring."""
 
-    def __init__(self, pipeline: Any, gate: Any = None) -> None:
+    def __init__(self, pipeline: Assistant, gate: ModelGate | None = None) -> None:
         self.pipeline = pipeline
         self.runs = SessionRuns()
         self.gate = gate  # a ui.gate.ModelGate shared with the API, or None
@@ -89,11 +90,10 @@ class ChatHandlers:
 
     def page_image(self, cite: Citation) -> str | None:
         """A PDF citation's page as a PNG data URI, quote highlighted; None if it cannot be drawn."""
-        draw = getattr(self.pipeline, "page_image", None)
-        if draw is None or not cite.page:
+        if not cite.page:
             return None
         try:
-            png = draw(cite.source, cite.page, cite.start, cite.end)
+            png = self.pipeline.page_image(cite.source, cite.page, cite.start, cite.end)
         except (OSError, ValueError, RagError) as exc:
             log.warning("cannot draw page %s of %s: %s", cite.page, cite.source, exc)
             return None
@@ -199,9 +199,7 @@ class ChatHandlers:
             yield messages, skip, skip, skip, skip, skip
             return
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:  # stops generation when the user pressed Stop
-                close()
+            stream.close()  # stops generation when the user pressed Stop
         if final is None:
             messages[idx] = _assistant(render.error_html("The model returned no answer."))
             yield messages, skip, skip, skip, skip, skip

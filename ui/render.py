@@ -23,6 +23,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
+from rag.answerer import Source
 from rag.types import Answer, Citation, Passage
 
 # How much text around a quoted span the sources panel shows, per side: at
@@ -274,11 +275,10 @@ def document_html(text: str, spans: Sequence[tuple[int, int, int]]) -> str:
     return f'<div class="rag-doc-text">{"".join(out)}</div>'
 
 
-def documents_table_html(sources: Sequence[object], model_name: str) -> str:
+def documents_table_html(sources: Sequence[Source], model_name: str) -> str:
     """Which documents are indexed (names, passage counts) and which model answers."""
     rows = "".join(
-        f'<tr><td>{esc(str(getattr(s, "source", s)))}</td>'
-        f'<td class="rag-count">{int(getattr(s, "passages", 0))}</td></tr>'
+        f'<tr><td>{esc(s.source)}</td><td class="rag-count">{int(s.passages)}</td></tr>'
         for s in sources
     )
     if not rows:

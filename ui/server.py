@@ -26,9 +26,15 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.answerer import Assistant
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+    from ui.gate import ModelGate
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +116,8 @@ def gradio_temp_dir(store_dir: Any) -> Path:
     return folder
 
 
-def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) -> Any:
+def build_app(pipeline: Assistant, settings: Settings, demo: Any = None,
+              gate: ModelGate | None = None) -> Any:
     """One app: our API (`ui.api`) and the web chat mounted at ``/``, behind one `AccessGate`.
 
     The chat and the API share `gate` (default: a `ModelGate` of
@@ -128,7 +135,7 @@ def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) 
 
     gate = gate or ModelGate(settings.queue_size + 1)
     gradio_temp_dir(settings.store_dir)
-    demo = demo or build_ui(pipeline, gate=gate)
+    demo = demo or build_ui(pipeline, gate=gate, queue_size=settings.queue_size)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     api_key = settings.api_key.get_secret_value()
     app = build_api(pipeline, gate, api_key, origins)
@@ -143,7 +150,7 @@ def build_app(pipeline: Any, settings: Any, demo: Any = None, gate: Any = None) 
     demo.has_launched = True
     app.add_middleware(AccessGate, policy=AccessPolicy(
         api_key=api_key,
-        allowed_hosts=hosts_for(settings.host, getattr(settings, "allowed_hosts", "")),
+        allowed_hosts=hosts_for(settings.host, settings.allowed_hosts),
         # one request may carry several files; each is capped by max_file_size above
         upload_limit=settings.max_upload_bytes * UPLOAD_FILES_PER_REQUEST + 1_000_000,
     ))
@@ -197,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
+def _start(args: argparse.Namespace) -> tuple[Served, Pipeline, str]:
     from rag import Pipeline, Settings
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -205,12 +212,10 @@ def _start(args: argparse.Namespace) -> tuple[Any, Any, str]:
     port = settings.port or free_port(settings.host)
     check_port(settings.host, port)  # fail fast, before loading any model
     pipeline = Pipeline.from_settings(settings)
-    warm_up = getattr(pipeline, "warm_up", None)
-    if callable(warm_up):
-        # Load the model now: a missing model fails here with its message, and
-        # the first visitor does not wait for the first (cold) model run.
-        print("Loading the model…", flush=True)
-        warm_up()
+    # Load the model now: a missing model fails here with its message, and
+    # the first visitor does not wait for the first (cold) model run.
+    print("Loading the model…", flush=True)
+    pipeline.warm_up()
     served = serve(build_app(pipeline, settings), settings.host, port)
     return served, pipeline, served.url
 
@@ -254,7 +259,5 @@ def main(argv: list[str] | None = None) -> int:
         # A second Ctrl+C while shutting down must not print a traceback.
         with contextlib.suppress(KeyboardInterrupt):
             demo.close(verbose=False)
-            close = getattr(pipeline, "close", None)
-            if callable(close):
-                close()
+            pipeline.close()
     return 0

@@ -23,7 +23,9 @@ from typing import Any
 import gradio as gr
 
 from index.errors import UploadRefused
+from index.sync import IndexReport
 from index.uploads import Uploads
+from rag.answerer import Assistant
 from ui import render
 from ui.indexer import BackgroundIndexer
 
@@ -59,12 +61,12 @@ def _discard_upload(path: Path) -> None:
 class DocumentHandlers:
     """Upload and remove events bound to one pipeline; see the module docstring."""
 
-    def __init__(self, pipeline: Any, uploads: Uploads) -> None:
+    def __init__(self, pipeline: Assistant, uploads: Uploads) -> None:
         self.pipeline = pipeline
         self.uploads = uploads
         self.indexer = BackgroundIndexer(self._index)
 
-    def _index(self) -> Any:
+    def _index(self) -> IndexReport:
         def on_file(done: int, total: int, source: str) -> None:
             self.indexer.progress = f"{done}/{total}: {source}"
 
@@ -75,7 +77,7 @@ class DocumentHandlers:
         """(documents table, document dropdown, removable dropdown), refreshed."""
         sources = list(self.pipeline.sources())
         names = [s.source for s in sources]
-        model = str(getattr(self.pipeline, "model_name", "") or "unknown model")
+        model = self.pipeline.model_name or "unknown model"
         removable = [s for s in self.uploads.uploaded() if s in names]
         return (render.documents_table_html(sources, model),
                 gr.update(choices=names),
@@ -89,10 +91,10 @@ class DocumentHandlers:
 
     def _outcome(self, saved: list[str], refused: list[str]) -> str:
         lines = []
-        report = self.indexer.last_report
+        report: IndexReport | None = self.indexer.last_report
         if self.indexer.last_error is not None:
             lines.append(f"Indexing failed: {self.indexer.last_error}")
-        skipped = {s.source: s.reason for s in getattr(report, "skipped", [])}
+        skipped = {s.source: s.reason for s in (report.skipped if report else [])}
         indexed = [s for s in saved if s not in skipped]
         if indexed:
             lines.append("Indexed: " + ", ".join(indexed) + ".")

@@ -86,7 +86,7 @@ def _worker(name: str, model: str | None, corpus: Path, store: Path, questions: 
         n_passages = float(report.passages)
 
         def retrieve(q: str) -> Any:
-            return pipe.retriever.retrieve(q, settings.top_k)
+            return pipe.corpus.retriever.retrieve(q, settings.top_k)
     else:
         from evals.baseline import BaselinePipeline
         from index.embed import packaged_embeddings

@@ -38,7 +38,7 @@ t0 = time.perf_counter()
 from rag import Settings
 from rag.pipeline import Pipeline
 p = Pipeline.from_settings(Settings(corpus_dir=sys.argv[1], store_dir=sys.argv[2]), progress=False)
-p.retriever.retrieve("how do I open a file", 4)
+p.corpus.retriever.retrieve("how do I open a file", 4)
 ready = time.perf_counter() - t0
 _ = p.chat_model
 print(json.dumps({"ready_s": ready, "with_model_s": time.perf_counter() - t0}))
@@ -85,7 +85,7 @@ def run_scale(corpus: Path, queries: int = 200, questions: int = 5,
     t = time.perf_counter()
     pipe = Pipeline.from_settings(settings, progress=True)  # indexes an empty store
     build = time.perf_counter() - t
-    n = pipe.store.count()
+    n = pipe.corpus.store.count()
     out["index"] = {"passages": n, "files": len(pipe.sources()), "reused_store": reused,
                     "seconds": None if reused else build,
                     "passages_per_s": None if reused or not build else n / build}
@@ -95,11 +95,11 @@ def run_scale(corpus: Path, queries: int = 200, questions: int = 5,
                           env={**__import__("os").environ, "RAG_CONTEXT_MODE": "retrieve"})
     out["cold_start"] = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
                          else {"error": proc.stderr[-500:]})
-    qs = _queries(list(pipe.retriever.passages.values()), queries)
+    qs = _queries(list(pipe.corpus.retriever.passages.values()), queries)
     times = []
     for q in qs:
         t = time.perf_counter()
-        pipe.retriever.retrieve(q, settings.top_k)
+        pipe.corpus.retriever.retrieve(q, settings.top_k)
         times.append(time.perf_counter() - t)
     out["retrieve"] = m.latency_summary(times)
     totals = []

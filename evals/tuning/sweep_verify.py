@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import verify
-from rag.pipeline import VOUCH_SIMILARITY
+from rag.retrieve import vouched as vouching
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: evals/tuning/ is two below
 CONSTANTS = {
@@ -78,9 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = []
     for line in args.rows.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        passages = pipe.retriever.retrieve(r["question"], pipe.settings.top_k)
+        passages = pipe.corpus.retriever.retrieve(r["question"], pipe.settings.top_k)
         context = focused_sentences(r["question"], passages, pipe.settings.context_chars)
-        vouched = [x.id for x in passages[:2] if (x.dense or 0.0) >= VOUCH_SIMILARITY]
+        vouched = vouching(passages)
         cases.append((r, phrase_of(r["draft"]), context, vouched))
 
     def score(values: dict[str, float]) -> dict[str, Any]:
