@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from index.injection import looks_like_instruction
 from rag.errors import BadQuestion
+from rag.text_checks import invalid_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -35,6 +36,9 @@ def check_question(question: object, max_chars: int) -> str:
     """The cleaned question, or `BadQuestion` saying what is wrong with it."""
     if not isinstance(question, str):
         raise BadQuestion(f"The question must be text, not {type(question).__name__}.")
+    bad = invalid_text(question, "question")
+    if bad:
+        raise BadQuestion(bad)
     cleaned = " ".join(_CONTROL.sub(" ", question).split())
     if not cleaned:
         raise BadQuestion("The question is empty: type a question about your documents.")
@@ -82,6 +86,10 @@ def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
                 f"pair of texts, not {shape}."
             )
         question, answer = turn
+        bad = invalid_text(question, f"history turn {i} question") or invalid_text(
+            answer, f"history turn {i} answer")
+        if bad:
+            raise BadQuestion(bad)
         if len(question) > limit or len(answer) > limit:
             raise BadQuestion(
                 f"The conversation history is malformed: turn {i} is too long (limit "

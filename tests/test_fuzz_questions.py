@@ -84,3 +84,14 @@ def test_malformed_history_is_a_bad_question_not_a_value_error(pipeline_and_corp
     for history in ([("only one",)], [("q", "a", "b")], [None], "text", [("q", 3)]):
         with pytest.raises(BadQuestion, match="history"):
             pipeline.answer("Where have the envoys met?", history)
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "Who met\udfff?", "a\ud83d"])
+def test_text_that_is_not_unicode_is_a_bad_question_naming_the_field(bad: str) -> None:
+    from rag.errors import BadQuestion
+    from rag.guard import check_history, check_question
+
+    with pytest.raises(BadQuestion, match="question is not valid Unicode"):
+        check_question(bad, 2000)
+    with pytest.raises(BadQuestion, match="history turn 2 answer is not valid Unicode"):
+        check_history([("Who?", "Them."), ("Where?", bad)], 2000)
