@@ -121,9 +121,22 @@ def test_example_questions_come_from_the_documents() -> None:
     docs = {"a.md": "# Harbour plans\n\nThe port of Elm met Oak. Then Elm and Oak agreed. "
                     "Later Elm left.\n"}
     qs = example_questions(docs)
-    assert qs[0] == 'What is "Harbour plans" about?'
+    assert qs[0] == "What is this document about?"  # an overview, as rag.route reads it
     assert "What do the documents say about Elm?" in qs
     assert example_questions({}) == []
+    assert example_questions({**docs, "b.md": "x"})[0] == "What are the documents about?"
+
+
+def test_example_questions_are_of_the_kinds_the_pipeline_answers() -> None:
+    from rag.route import route_question
+
+    docs = {"a.md": "Ferry plan\n\nThe town of Kessford met Ilse Brandt on Monday. "
+                    "Ilse Brandt, the mayor, wants a ferry. Kessford agreed, Ilse Brandt said. "
+                    "Kessford will pay."}
+    qs = example_questions(docs)
+    assert [route_question(q) for q in qs] == ["overview", "topic", "factoid"]
+    assert "Who is Ilse Brandt?" in qs  # the text says who she is
+    assert "Ferry plan" not in " ".join(qs)  # the title line is not a name
 
 
 def test_busy_port_is_a_clear_error() -> None:

@@ -293,20 +293,51 @@ def document_html(text: str, spans: Sequence[tuple[int, int, int]]) -> str:
     return f'<div class="rag-doc-text">{"".join(out)}</div>'
 
 
-def documents_table_html(sources: Sequence[Source], model_name: str) -> str:
-    """Which documents are indexed (names, passage counts) and which model answers."""
+def header_html(title: str, documents: int, model_name: str) -> str:
+    """The page header: what answers come from (the document count) and which model.
+
+    >>> "2 indexed documents" in header_html("Ask", 2, "m"), "1 indexed document," in header_html("Ask", 1, "m")
+    (True, True)
+    """
+    plural = "s" if documents != 1 else ""
+    return (
+        f'<div class="rag-header"><h1>{esc(title)}</h1><p>Answers come only from the '
+        f"{documents} indexed document{plural}, and every claim "
+        "cites the exact passage it rests on. Click a <b>[n]</b> to check it. "
+        f"Model: <b>{esc(model_name)}</b>.</p></div>"
+    )
+
+
+def documents_label(documents: int) -> str:
+    """The label of the indexed-documents panel.
+
+    >>> documents_label(3)
+    'Indexed documents (3)'
+    """
+    return f"Indexed documents ({documents})"
+
+
+def documents_table_html(sources: Sequence[Source], model_name: str,
+                         skipped: Sequence[tuple[str, str]] = ()) -> str:
+    """Which documents are indexed (names, passage counts) and which model answers;
+    then the files that were not indexed, each with the reason."""
     rows = "".join(
         f'<tr><td>{esc(s.source)}</td><td class="rag-count">{int(s.passages)}</td></tr>'
         for s in sources
     )
     if not rows:
         rows = '<tr><td colspan="2">No documents are indexed yet.</td></tr>'
-    return (
+    table = (
         f'<div class="rag-model">Answers by <b>{esc(model_name)}</b>, '
         "only from these documents:</div>"
         f'<table class="rag-docs"><thead><tr><th>Document</th><th>Passages</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
+    if skipped:
+        items = "".join(f"<li><b>{esc(src)}</b>: {esc(why)}</li>" for src, why in skipped)
+        table += (f'<div class="rag-skipped"><div class="rag-note">Not indexed '
+                  f"({len(skipped)}):</div><ul>{items}</ul></div>")
+    return table
 
 
 def sources_placeholder() -> str:
