@@ -46,6 +46,9 @@ def test_every_offered_example_is_answered_on_a_new_document(tmp_path: Path) -> 
         progress=False)
     examples = corpus_examples([s.source for s in pipeline.sources()], pipeline.document_text)
     assert len(examples) == 3, examples
+    from rag.route import route_question
+
+    assert [route_question(q) for q in examples] == ["overview", "topic", "factoid"], examples
     for question in examples:
         answer = pipeline.answer(question)
         print(f"{question!r} -> {answer.text!r} ({answer.reason or 'answered'})")

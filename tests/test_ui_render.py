@@ -132,11 +132,15 @@ def test_example_questions_are_of_the_kinds_the_pipeline_answers() -> None:
 
     docs = {"a.md": "Ferry plan\n\nThe town of Kessford met Ilse Brandt on Monday. "
                     "Ilse Brandt, the mayor, wants a ferry. Kessford agreed, Ilse Brandt said. "
-                    "Kessford will pay."}
+                    "The fund of Kessford will pay."}
+    qs = example_questions(docs)
+    assert [route_question(q) for q in qs] == ["overview", "topic", "topic"]
+    assert "Who is the mayor?" not in qs  # a role without "of <name>" is no question
+    assert "Ferry plan" not in " ".join(qs)  # the title line is not a name
+    docs["a.md"] += " Ilse Brandt, the mayor of Kessford, spoke."
     qs = example_questions(docs)
     assert [route_question(q) for q in qs] == ["overview", "topic", "factoid"]
-    assert "Who is Ilse Brandt?" in qs  # the text says who she is
-    assert "Ferry plan" not in " ".join(qs)  # the title line is not a name
+    assert qs[2] == "Who is the mayor of Kessford?"  # answered by a name the text gives
 
 
 def test_busy_port_is_a_clear_error() -> None:

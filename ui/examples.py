@@ -10,12 +10,12 @@ deployment may pass its own list to `ui.build_ui(..., examples=[...])`.
 
 Example:
     >>> docs = {"a.txt": "Harbour plans\\n\\nThe port of Elm met Oak. Then Elm and Oak agreed, "
-    ...         "Oak said."}
+    ...         "said Oak, the mayor of Elm."}
     >>> for q in example_questions(docs):
     ...     print(q)
     What is this document about?
-    What do the documents say about Oak?
-    Who is Oak?
+    What do the documents say about Elm?
+    Who is the mayor of Elm?
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ _COMMON = {
     "Post", "Comment", "Previous", "Next", "Share", "Read", "More",
 }
 MAX_TITLE = 80
-_SAID = r"(?:said|says|told|added|argued|wrote|explained|announced)"
 SAMPLE_CHARS = 200_000  # only the start of each document is read: cheap on big corpora
 
 
@@ -70,21 +69,21 @@ def _full_name(name: str, texts: Sequence[str]) -> str:
     return best[0] if best and best[1] >= 2 else name
 
 
-def _introduced(name: str, texts: Sequence[str]) -> bool:
-    """True when the text says who `name` is: a reporting verb next to it ("Brandt
-    said", "said Brandt"), or a role in apposition ("Brandt, the mayor of …"), so a
-    "Who is …?" has an answer in the text. A place in apposition ("Quneitra, a
-    regional official said") is not taken: the role must be followed by of/for/at.
+def _role_question(name: str, texts: Sequence[str]) -> str | None:
+    """A factoid the text answers with `name`: "Brandt, the mayor of Kessford" gives
+    "Who is the mayor of Kessford?" (the role in apposition, asked the other way).
 
-    >>> _introduced("Ilse Brandt", ["Ilse Brandt, the mayor of Kessford, spoke."])
-    True
-    >>> _introduced("Quneitra", ["in Quneitra, a regional intelligence official said."])
-    False
+    >>> _role_question("Ilse Brandt", ["Ilse Brandt, the mayor of Kessford, spoke."])
+    'Who is the mayor of Kessford?'
+    >>> _role_question("Quneitra", ["in Quneitra, a regional intelligence official said."])
     """
-    said = rf"\b{re.escape(name)}\s+{_SAID}\b|\b{_SAID}\s+{re.escape(name)}\b"
-    role = rf"\b{re.escape(name)},\s+(?:the|a|an)\s+(?:[a-z]+\s+){{0,2}}[a-z]+\s+(?:of|for|at)\s"
-    pattern = re.compile(f"{said}|{role}")
-    return any(pattern.search(t) for t in texts)
+    role = re.compile(rf"\b{re.escape(name)},\s+the\s+((?:[a-z]+\s+){{0,2}}[a-z]+\s+"
+                      rf"(?:of|for|at)\s+(?:the\s+)?[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*)")
+    for text in texts:
+        match = role.search(text)
+        if match:
+            return f"Who is the {' '.join(match.group(1).split())}?"
+    return None
 
 
 def example_questions(documents: Mapping[str, str], limit: int = 3) -> list[str]:
@@ -92,8 +91,8 @@ def example_questions(documents: Mapping[str, str], limit: int = 3) -> list[str]
 
     `documents` maps a source name to its text (only the start is read). The
     first is an overview, then one "what do the documents say about <name>"
-    for the most mentioned name, then "Who is <name>?" for a name the text
-    introduces; further topic questions fill the rest.
+    for the most mentioned name, then "Who is the <role>?" for a name the text
+    introduces by its role; further topic questions fill the rest.
     """
     if not documents or limit < 1:
         return []
@@ -111,8 +110,8 @@ def example_questions(documents: Mapping[str, str], limit: int = 3) -> list[str]
                 else "What are the documents about?")
     out = [overview]
     topics = [f"What do the documents say about {name}?" for name in salient]
-    who = next((f"Who is {name}?" for name in salient[1:] + salient[:1]
-                if _introduced(name, samples)), None)
+    who = next((q for name in salient[1:] + salient[:1]
+                if (q := _role_question(name, samples))), None)
     out += topics[:1]
     if who:
         out.append(who)
