@@ -85,6 +85,10 @@ class Documents(Protocol):
         """Every indexed document (reads only: never indexes)."""
         ...
 
+    def skipped(self) -> list[tuple[str, str]]:
+        """(source, reason) of each document file that is not indexed (reads only)."""
+        ...
+
     def document_text(self, source: str) -> str:
         """The document's text as indexed: citation offsets index into it."""
         ...

@@ -113,6 +113,12 @@ class FakePipeline:
             counts[p.source] = counts.get(p.source, 0) + 1
         return [FakeSource(s, n) for s, n in sorted(counts.items())]
 
+    def skipped(self) -> list[tuple[str, str]]:
+        """(source, reason) of each file the fake does not read (only .txt and .md)."""
+        return [(p.relative_to(self.corpus_dir).as_posix(), f"{p.suffix or 'no'} files are not read")
+                for p in sorted(self.corpus_dir.rglob("*"))
+                if p.is_file() and p.suffix not in {".txt", ".md"}]
+
     def document_text(self, source: str) -> str:
         return open(self.corpus_dir / source, encoding="utf-8", newline="").read()
 
@@ -125,6 +131,37 @@ class FakePipeline:
     def index(self, reset: bool = False, progress: bool = True, on_file: object = None
               ) -> IndexReport:
         return IndexReport()  # nothing is kept between questions, so nothing to bring up to date
+
+
+class FakeOpenPipeline(FakePipeline):
+    """`FakePipeline` that answers like the open-question path: up to three quoted
+    sentences, each ending with its own marker ``[n]`` (for tests only)."""
+
+    def stream_answer(
+        self, question: str, history: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str | Answer]:
+        first = self.inner_answer(question, history)
+        if first.refused:
+            yield first.text
+            yield first
+            return
+        q = _words(question)
+        ranked = [p for p in first.passages if len(q & _words(p.text)) >= 1][:3]
+        cites = [Citation(p.source, p.start, p.end, p.text, p.id) for p in ranked]
+        text = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(cites, start=1))
+        yield text
+        yield Answer(text, cites, False, first.passages, question, question, first.timings,
+                     "", self.model_name)
+
+    def inner_answer(self, question: str, history: Sequence[tuple[str, str]]) -> Answer:
+        *_, final = FakePipeline.stream_answer(self, question, history)
+        assert isinstance(final, Answer)
+        return final
+
+    def answer(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        *_, final = self.stream_answer(question, history)
+        assert isinstance(final, Answer)
+        return final
 
 
 class AlwaysDeclines:

@@ -52,8 +52,29 @@ def test_sources_panel_highlights_the_quote_in_its_passage() -> None:
     quote = "The envoys met in Amman &lt;b&gt;twice&lt;/b&gt;."
     assert f'<mark class="rag-quote">{quote}</mark>' in html
     assert "They will meet again." in html  # surrounding text of the passage
-    assert "news/a.txt" in html and "score 0.812" in html
+    assert "news/a.txt" in html and "1st of 1 passage found" in html
+    assert "score 0.812" not in html.replace('title="retrieval: score 0.812"', "")  # tooltip only
     assert "<b>twice" not in html
+
+
+def test_an_open_answer_has_a_marker_and_a_highlighted_card_per_citation() -> None:
+    second = "They will meet again."
+    s2 = DOC.index(second)
+    cite2 = Citation("news/a.txt", s2, s2 + len(second), second, "p2")
+    other = Passage("p0", "news/b.txt", 0, 5, "Other", 0.9)
+    p2 = Passage("p2", "news/a.txt", s2, len(DOC) - 1, DOC[s2:-1], 0.5)
+    answer = _answer(text="They met in Amman twice [1]. They will meet again [2].",
+                     citations=[CITE, cite2], passages=[other, PASSAGE, p2])
+    text = render.answer_html(answer, 4)
+    assert 'rag-m-4-1"' in text and 'rag-m-4-2"' in text
+    panel = render.sources_html(answer, 4, lambda s: DOC)
+    cards = panel.split('<section class="rag-cite"')[1:]
+    assert len(cards) == 2
+    assert 'id="rag-cite-4-1"' in cards[0] and 'id="rag-cite-4-2"' in cards[1]
+    assert '<mark class="rag-quote">The envoys met in Amman &lt;b&gt;' in cards[0]
+    assert f'<mark class="rag-quote">{second}</mark>' in cards[1]
+    # Each card says where its passage came in the search, not a fusion score.
+    assert "2nd of 3 passages found" in cards[0] and "3rd of 3 passages found" in cards[1]
 
 
 def test_sources_panel_shows_rewritten_question_on_demand() -> None:
@@ -100,9 +121,26 @@ def test_example_questions_come_from_the_documents() -> None:
     docs = {"a.md": "# Harbour plans\n\nThe port of Elm met Oak. Then Elm and Oak agreed. "
                     "Later Elm left.\n"}
     qs = example_questions(docs)
-    assert qs[0] == 'What is "Harbour plans" about?'
+    assert qs[0] == "What is this document about?"  # an overview, as rag.route reads it
     assert "What do the documents say about Elm?" in qs
     assert example_questions({}) == []
+    assert example_questions({**docs, "b.md": "x"})[0] == "What are the documents about?"
+
+
+def test_example_questions_are_of_the_kinds_the_pipeline_answers() -> None:
+    from rag.route import route_question
+
+    docs = {"a.md": "Ferry plan\n\nThe town of Kessford met Ilse Brandt on Monday. "
+                    "Ilse Brandt, the mayor, wants a ferry. Kessford agreed, Ilse Brandt said. "
+                    "The fund of Kessford will pay."}
+    qs = example_questions(docs)
+    assert [route_question(q) for q in qs] == ["overview", "topic", "topic"]
+    assert "Who is the mayor?" not in qs  # a role without "of <name>" is no question
+    assert "Ferry plan" not in " ".join(qs)  # the title line is not a name
+    docs["a.md"] += " Ilse Brandt, the mayor of Kessford, spoke."
+    qs = example_questions(docs)
+    assert [route_question(q) for q in qs] == ["overview", "topic", "factoid"]
+    assert qs[2] == "Who is the mayor of Kessford?"  # answered by a name the text gives
 
 
 def test_busy_port_is_a_clear_error() -> None:

@@ -163,7 +163,7 @@ def test_upload_takes_only_files_from_gradios_upload_folder(tmp_path: Path,
     link.unlink()
     link.symlink_to(outside)  # a link inside the folder to a file outside it
     pipeline = types.SimpleNamespace(index=lambda **kw: None, sources=lambda: [],
-                                     model_name="fake")
+                                     skipped=lambda: [], model_name="fake")
     handlers = DocumentHandlers(pipeline, Uploads(corpus, [".md"], 10**6))
     *_, last = handlers.upload([str(outside), str(link)])
     assert last[0].count("Not accepted") == 2 and "Indexed" not in last[0]

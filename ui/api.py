@@ -280,9 +280,11 @@ def build_api(pipeline: Assistant, gate: ModelGate, api_key: str = "",
 
     @app.get("/v1/documents", tags=["rag"], dependencies=guarded)
     def documents() -> dict[str, Any]:
-        """The indexed documents and their passage counts."""
+        """The indexed documents and their passage counts; the files not indexed, and why."""
         return {"documents": [{"source": s.source, "passages": s.passages}
-                              for s in pipeline.sources()]}
+                              for s in pipeline.sources()],
+                "skipped": [{"source": source, "reason": reason}
+                            for source, reason in pipeline.skipped()]}
 
     @app.get("/v1/documents/{source:path}/text", tags=["rag"], dependencies=guarded,
              response_class=PlainTextResponse)

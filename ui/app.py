@@ -27,9 +27,9 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answerer import Assistant, Source
+from rag.answerer import Assistant
 from ui import render
-from ui.examples import example_questions
+from ui.examples import corpus_examples
 from ui.gate import ModelGate
 from ui.handlers import ChatHandlers
 from ui.theme import OPEN_DOCUMENT_JS
@@ -44,19 +44,13 @@ MODEL = "model"  # the concurrency group of every event that runs the model
 DOCUMENTS = "documents"  # uploads and removals: they wait for indexing, never for the model
 
 
-def _examples(sources: Sequence[Source], chat: ChatHandlers) -> list[str]:
-    docs = {}
-    for s in list(sources)[:8]:  # enough to find names; cheap on big corpora
-        text = chat.document_text(s.source)
-        if text:
-            docs[s.source] = text
-    return example_questions(docs)
-
-
-def _document_handlers(pipeline: Assistant) -> DocumentHandlers | None:
+def _document_handlers(pipeline: Assistant, chat: ChatHandlers,
+                       examples: Sequence[str] | None) -> DocumentHandlers | None:
     """Uploads need a corpus folder to save them in (`uploads()` is None without one)."""
     uploads = pipeline.uploads()
-    return None if uploads is None else DocumentHandlers(pipeline, uploads)
+    if uploads is None:
+        return None
+    return DocumentHandlers(pipeline, uploads, TITLE, examples, chat.document_text)
 
 
 def build_ui(pipeline: Assistant, examples: Sequence[str] | None = None,
@@ -71,11 +65,11 @@ def build_ui(pipeline: Assistant, examples: Sequence[str] | None = None,
         queue_size: requests that may wait for the model (`Settings.queue_size`).
     """
     chat = ChatHandlers(pipeline, gate)
-    documents = _document_handlers(pipeline)
+    documents = _document_handlers(pipeline, chat, examples)
     sources = list(pipeline.sources())
     names = [s.source for s in sources]
     if examples is None:
-        examples = _examples(sources, chat)
+        examples = corpus_examples(names, chat.document_text)
     model_name = pipeline.model_name or "unknown model"
 
     # Uploads that never reached an event (or a crash between) are swept after an hour.
@@ -84,13 +78,8 @@ def build_ui(pipeline: Assistant, examples: Sequence[str] | None = None,
         selected = gr.State(None)  # the answer whose sources are shown
         asked = gr.State("")  # the question between `begin` and `answer`
 
-        gr.HTML(
-            f'<div class="rag-header"><h1>{TITLE}</h1><p>Answers come only from the '
-            f"{len(names)} indexed document{'s' if len(names) != 1 else ''}, and every claim "
-            "cites the exact passage it rests on. Click a <b>[n]</b> to check it. "
-            f"Model: <b>{render.esc(model_name)}</b>.</p></div>",
-            js_on_load=None,
-        )
+        header = gr.HTML(render.header_html(TITLE, len(names), model_name), js_on_load=None,
+                         elem_id="rag-header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
                 chatbot = gr.Chatbot(
@@ -140,9 +129,11 @@ def build_ui(pipeline: Assistant, examples: Sequence[str] | None = None,
                         label="Document", elem_id="rag-doc-choice",
                     )
                     doc_view = gr.HTML("", elem_id="rag-doc", js_on_load=None)
-                with gr.Accordion(f"Indexed documents ({len(names)})", open=False):
-                    docs_table = gr.HTML(render.documents_table_html(sources, model_name),
-                                         js_on_load=None, elem_id="rag-docs")
+                with gr.Accordion(render.documents_label(len(names)), open=False,
+                                  elem_id="rag-docs-box") as docs_box:
+                    docs_table = gr.HTML(
+                        render.documents_table_html(sources, model_name, pipeline.skipped()),
+                        js_on_load=None, elem_id="rag-docs")
                 if documents is not None:
                     with gr.Accordion("Add or remove documents", open=False,
                                       elem_id="rag-upload-box"):
@@ -211,12 +202,12 @@ def build_ui(pipeline: Assistant, examples: Sequence[str] | None = None,
                        **quick)
 
         if documents is not None:
-            upload.upload(documents.upload, [upload],
-                          [upload_status, upload, docs_table, doc_choice, removable],
+            # Every part of the page that shows which documents are indexed (DocumentHandlers.LISTS).
+            lists = [docs_table, doc_choice, removable, header, docs_box, chatbot]
+            upload.upload(documents.upload, [upload], [upload_status, upload, *lists],
                           concurrency_id=DOCUMENTS, concurrency_limit=8,
                           show_progress="hidden", api_visibility="private")
-            remove_btn.click(documents.remove, [removable],
-                             [upload_status, docs_table, doc_choice, removable],
+            remove_btn.click(documents.remove, [removable], [upload_status, *lists],
                              concurrency_id=DOCUMENTS, concurrency_limit=8,
                              show_progress="hidden", api_visibility="private")
 

@@ -158,16 +158,34 @@ def highlighted_context(doc: str, cite: Citation, passage: Passage | None) -> st
     return f'{esc(before)}<mark class="rag-quote">{quote}</mark>{esc(after)}'
 
 
-def _score(p: Passage | None) -> str:
-    if p is None:
-        return '<span class="rag-score">score —</span>'
-    detail = []
+def ordinal(n: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 11 -> "11th", 23 -> "23rd".
+
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '103rd']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _rank(p: Passage | None, passages: Sequence[Passage]) -> str:
+    """Where the passage came in the search, best first ("2nd of 8 passages found").
+
+    A raw fusion score (0.0328) means nothing to a reader; its rank does. The
+    scores stay in the tooltip for whoever wants them.
+    """
+    rank = next((i for i, q in enumerate(passages, start=1) if p is not None and q.id == p.id),
+                None)
+    if p is None or rank is None:
+        return '<span class="rag-score">not among the passages found</span>'
+    detail = [f"score {p.score:.3g}"]
     if p.dense is not None:
         detail.append(f"dense {p.dense:.3g}")
     if p.lexical is not None:
         detail.append(f"lexical {p.lexical:.3g}")
-    title = "retrieval score" + (f" ({', '.join(detail)})" if detail else "")
-    return f'<span class="rag-score" title="{esc(title)}">score {p.score:.3g}</span>'
+    title = "retrieval: " + ", ".join(detail)
+    return (f'<span class="rag-score" title="{esc(title)}">{ordinal(rank)} of '
+            f"{len(passages)} passage{'s' if len(passages) != 1 else ''} found</span>")
 
 
 def sources_html(
@@ -210,7 +228,7 @@ def sources_html(
             f'<header><span class="rag-num">[{n}]</span> '
             f'<button class="rag-open" data-source="{esc(cite.source)}" '
             f'title="Open the whole document">{esc(cite.source)}</button> '
-            f"{_page_label(cite)}{_score(passage)}</header>"
+            f"{_page_label(cite)}{_rank(passage, answer.passages)}</header>"
             f'<blockquote class="rag-context">{context}</blockquote>'
             f"{_page_figure(cite, page_image)}</section>"
         )
@@ -235,7 +253,7 @@ def _closest(passages: Sequence[Passage]) -> str:
     if not passages:
         return ""
     rows = "".join(
-        f'<li><span class="rag-doc">{esc(p.source)}</span> {_score(p)}'
+        f'<li><span class="rag-doc">{esc(p.source)}</span> {_rank(p, passages)}'
         f'<div class="rag-context">{esc(p.text[:CONTEXT_CHARS * 2])}</div></li>'
         for p in passages
     )
@@ -275,20 +293,51 @@ def document_html(text: str, spans: Sequence[tuple[int, int, int]]) -> str:
     return f'<div class="rag-doc-text">{"".join(out)}</div>'
 
 
-def documents_table_html(sources: Sequence[Source], model_name: str) -> str:
-    """Which documents are indexed (names, passage counts) and which model answers."""
+def header_html(title: str, documents: int, model_name: str) -> str:
+    """The page header: what answers come from (the document count) and which model.
+
+    >>> "2 indexed documents" in header_html("Ask", 2, "m"), "1 indexed document," in header_html("Ask", 1, "m")
+    (True, True)
+    """
+    plural = "s" if documents != 1 else ""
+    return (
+        f'<div class="rag-header"><h1>{esc(title)}</h1><p>Answers come only from the '
+        f"{documents} indexed document{plural}, and every claim "
+        "cites the exact passage it rests on. Click a <b>[n]</b> to check it. "
+        f"Model: <b>{esc(model_name)}</b>.</p></div>"
+    )
+
+
+def documents_label(documents: int) -> str:
+    """The label of the indexed-documents panel.
+
+    >>> documents_label(3)
+    'Indexed documents (3)'
+    """
+    return f"Indexed documents ({documents})"
+
+
+def documents_table_html(sources: Sequence[Source], model_name: str,
+                         skipped: Sequence[tuple[str, str]] = ()) -> str:
+    """Which documents are indexed (names, passage counts) and which model answers;
+    then the files that were not indexed, each with the reason."""
     rows = "".join(
         f'<tr><td>{esc(s.source)}</td><td class="rag-count">{int(s.passages)}</td></tr>'
         for s in sources
     )
     if not rows:
         rows = '<tr><td colspan="2">No documents are indexed yet.</td></tr>'
-    return (
+    table = (
         f'<div class="rag-model">Answers by <b>{esc(model_name)}</b>, '
         "only from these documents:</div>"
         f'<table class="rag-docs"><thead><tr><th>Document</th><th>Passages</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
+    if skipped:
+        items = "".join(f"<li><b>{esc(src)}</b>: {esc(why)}</li>" for src, why in skipped)
+        table += (f'<div class="rag-skipped"><div class="rag-note">Not indexed '
+                  f"({len(skipped)}):</div><ul>{items}</ul></div>")
+    return table
 
 
 def sources_placeholder() -> str:

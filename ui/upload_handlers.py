@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from index.sync import IndexReport
 from index.uploads import Uploads
 from rag.answerer import Assistant
 from ui import render
+from ui.examples import corpus_examples
 from ui.indexer import BackgroundIndexer
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,14 @@ def _discard_upload(path: Path) -> None:
 class DocumentHandlers:
     """Upload and remove events bound to one pipeline; see the module docstring."""
 
-    def __init__(self, pipeline: Assistant, uploads: Uploads) -> None:
+    def __init__(self, pipeline: Assistant, uploads: Uploads, title: str = "Documents",
+                 examples: Sequence[str] | None = None,
+                 document_text: Callable[[str], str | None] | None = None) -> None:
         self.pipeline = pipeline
         self.uploads = uploads
+        self.title = title  # of the page header, which shows the document count
+        self.examples = examples  # a deployment's own examples stay; None: from the documents
+        self.document_text = document_text or (lambda source: pipeline.document_text(source))
         self.indexer = BackgroundIndexer(self._index)
 
     def _index(self) -> IndexReport:
@@ -73,15 +79,26 @@ class DocumentHandlers:
         return self.pipeline.index(progress=False, on_file=on_file)
 
     # --- what the page shows --------------------------------------------------
-    def lists(self) -> tuple[Any, Any, Any]:
-        """(documents table, document dropdown, removable dropdown), refreshed."""
+    # Everything on the page that depends on which documents are indexed, in this
+    # order; the upload and remove events have these as their last outputs.
+    LISTS = ("documents table", "document dropdown", "removable dropdown", "header",
+             "indexed documents panel (its label)", "chat (its example questions)")
+
+    def lists(self) -> tuple[Any, ...]:
+        """The `LISTS` updates, refreshed from the index: all change together."""
         sources = list(self.pipeline.sources())
         names = [s.source for s in sources]
         model = self.pipeline.model_name or "unknown model"
         removable = [s for s in self.uploads.uploaded() if s in names]
-        return (render.documents_table_html(sources, model),
+        examples = self.examples
+        if examples is None:
+            examples = corpus_examples(names, self.document_text)
+        return (render.documents_table_html(sources, model, self.pipeline.skipped()),
                 gr.update(choices=names),
-                gr.update(choices=removable, value=None))
+                gr.update(choices=removable, value=None),
+                render.header_html(self.title, len(names), model),
+                gr.update(label=render.documents_label(len(names))),
+                gr.update(examples=[{"text": q} for q in examples] or None))
 
     def _wait_for_index(self, note: str) -> Iterator[str]:
         ticket = self.indexer.request()
@@ -112,9 +129,10 @@ class DocumentHandlers:
         is deleted once saved or refused, and a saved file that cannot be indexed
         is removed again (it would only take disk space).
 
-        Yields (status, file box, documents table, document dropdown, removable dropdown).
+        Yields (status, file box, *`LISTS`).
         """
         skip = gr.skip()
+        rest = (skip,) * len(self.LISTS)
         saved, refused = [], []
         for f in files or []:
             path = Path(str(getattr(f, "name", f)))
@@ -129,9 +147,9 @@ class DocumentHandlers:
                 _discard_upload(path)
         if saved:
             note = f"Indexing {len(saved)} file(s)…"
-            yield render.status_html(note, "info"), None, skip, skip, skip
+            yield render.status_html(note, "info"), None, *rest
             for status in self._wait_for_index(note):
-                yield status, skip, skip, skip, skip
+                yield status, skip, *rest
             self._drop_unindexed(saved)
         yield (self._outcome(saved, refused), None, *self.lists())
 
@@ -148,17 +166,17 @@ class DocumentHandlers:
     def remove(self, source: str | None) -> Iterator[tuple[Any, ...]]:
         """Delete one uploaded file and drop it from the index.
 
-        Yields (status, documents table, document dropdown, removable dropdown).
+        Yields (status, *`LISTS`).
         """
-        skip = gr.skip()
+        rest = (gr.skip(),) * len(self.LISTS)
         if not source:
-            yield render.status_html("Choose an uploaded document to remove."), skip, skip, skip
+            yield render.status_html("Choose an uploaded document to remove."), *rest
             return
         try:
             self.uploads.remove(source)
         except UploadRefused as exc:
-            yield render.status_html(str(exc)), skip, skip, skip
+            yield render.status_html(str(exc)), *rest
             return
         for status in self._wait_for_index(f"Removing {source}…"):
-            yield status, skip, skip, skip
+            yield status, *rest
         yield (render.status_html(f"Removed {source}.", "info"), *self.lists())
