@@ -51,7 +51,8 @@ def ask(pipeline, row: OpenRow) -> tuple[Scored, dict]:  # type: ignore[no-untyp
     return scored, detail
 
 
-def run(rows: Sequence[OpenRow], run_dir: Path, model: str | None = None) -> dict:
+def run(rows: Sequence[OpenRow], run_dir: Path, model: str | None = None,
+        open_answers: str = "extractive") -> dict:
     """Answer every row, corpus by corpus; write rows.jsonl and summary.json; return the summary."""
     from rag import Settings
     from rag.pipeline import Pipeline
@@ -63,7 +64,7 @@ def run(rows: Sequence[OpenRow], run_dir: Path, model: str | None = None) -> dic
             folder = build_corpus(corpus, run_dir / "corpora" / corpus.replace(":", "_"))
             extra = {"model": model} if model else {}
             settings = Settings(corpus_dir=folder, store_dir=folder.parent / f"{folder.name}.store",
-                                temperature=0.0, **extra)
+                                temperature=0.0, open_answers=open_answers, **extra)
             pipeline = Pipeline.from_settings(settings, progress=False)
             for row in (r for r in rows if r.corpus == corpus):
                 s, detail = ask(pipeline, row)
@@ -97,13 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="the first N rows of each set")
     parser.add_argument("--model", default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--open-answers", choices=["extractive", "written"], default="extractive",
+                        help="quoted sentences, or model-written then verified (issue 16)")
     args = parser.parse_args(argv)
     rows: list[OpenRow] = []
     for name in args.set or OPEN_FILES:
         chosen = [r for r in load_open((name,)) if not args.split or r.split == args.split]
         rows += chosen[: args.limit] if args.limit else chosen
     out = args.out or Path("runs") / time.strftime("open-%Y%m%d-%H%M%S")
-    summary = run(rows, out, args.model)
+    summary = run(rows, out, args.model, args.open_answers)
     print(table(summary))
     print(f"\nrows and summary in {out}")
     return 0
