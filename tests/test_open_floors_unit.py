@@ -103,7 +103,7 @@ def test_rag_eval_picks_up_open_rows_of_the_sets(tmp_path: Path) -> None:
     f = tmp_path / "mixed.jsonl"
     f.write_text(
         '{"id": "f1", "type": "single_fact", "question": "Where did they meet?", '
-        '"answerable": true, "answers": ["Amman"], "corpus": "seeds"}\n'
+        '"answerable": false}\n'
         '{"id": "c1", "kind": "follow_up", "question": "And the American one?", '
         '"history": [["Who is the Russian envoy?", "Alexander Lavrentiev [1]."]], '
         '"key_points": [["ratney"]], "corpus": "seeds"}\n', encoding="utf-8")
