@@ -238,7 +238,7 @@ def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question
             return 2
     else:
         run_dir = new_run_dir(args.out)
-    sets = sorted({q.set_name for q in questions})
+    sets = sorted({q.set_name for q in questions} | {f"open:{r.corpus}" for r in open_rows})
     only: dict[str, list[str]] = {}
     if args.baseline_sample and not args.no_baseline:
         only["baseline"] = [q.id for q in

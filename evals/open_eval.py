@@ -53,7 +53,8 @@ def ask(pipeline, row: OpenRow) -> tuple[Scored, dict]:  # type: ignore[no-untyp
                     (not final.refused) and points >= row.min, points, supported, shown,
                     len(final.citations), exact, total, first if first is not None else total)
     detail = {**asdict(scored), "question": row.question, "answer": final.text,
-              "reason": final.reason, "citations": [c.to_dict() for c in final.citations]}
+              "reason": final.reason, "citations": [c.to_dict() for c in final.citations],
+              "signals": final.signals}
     return scored, detail
 
 
