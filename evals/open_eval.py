@@ -143,7 +143,9 @@ def table(summary: dict) -> str:
     parts += [("baseline", k, v) for k, v in summary.get("baseline", {}).items()]
     for who, part, figures in parts:
         lines.append(f"| {who} | {part} | " + " | ".join(
-            f"{figures[c]:.0f}" if c == "questions" else f"{figures[c]:.3f}" for c in cols) + " |")
+            "—" if who == "baseline" and c == "exact"  # it cites nothing
+            else f"{figures[c]:.0f}" if c == "questions" else f"{figures[c]:.3f}"
+            for c in cols) + " |")
     return "\n".join(lines)
 
 

@@ -114,3 +114,24 @@ def test_rag_eval_picks_up_open_rows_of_the_sets(tmp_path: Path) -> None:
                                                                           "seeds", 1)]
     ci = build_parser().parse_args(["--ci"])
     assert {r.id for r in choose_open(ci)} == {r.id for r in ci_rows()}
+
+
+def test_the_report_section_shows_ours_beside_the_baseline_per_kind() -> None:
+    from evals.open_eval import report_section
+    from evals.open_metrics import Scored
+
+    ours = [Scored("a", "topic", "dev", False, False, True, 2, 2, 2, 2, 2, 1.0, 0.5),
+            Scored("b", "list", "dev", True, True, False, 0, 0, 0, 0, 0, 0.2, 0.2)]
+    theirs = [Scored("a", "topic", "dev", False, False, False, 0, 0, 3, 0, 0, 6.0, 2.0),
+              Scored("b", "list", "dev", True, False, False, 0, 0, 2, 0, 0, 6.0, 2.0)]
+    from evals.open_eval import summarise_by
+
+    text = report_section({**summarise_by(ours), "baseline": summarise_by(theirs)},
+                          ["ours      right 60.0 %"])
+    assert "ours      right 60.0 %" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ours") or
+            line.startswith("| baseline")]
+    assert {r.split("|")[2].strip() for r in rows} >= {"overall", "kind=topic", "kind=list"}
+    base = next(r for r in rows if r.startswith("| baseline | overall"))
+    cells = [c.strip() for c in base.strip("|").split("|")]
+    assert cells[3] == "0.000" and cells[5] == "0.000" and cells[7] == "—"  # cites nothing
