@@ -122,11 +122,18 @@ def choose(args: argparse.Namespace) -> list[Question]:
 def choose_open(args: argparse.Namespace) -> list[Any]:
     """The open and conversation rows (a ``kind``, issue 16) of the chosen sets, filtered
     like the factoid ones (split, CI slice, ids, the first `limit` of each document)."""
-    from evals.open_sets import kind_set_files, load_kind_rows
+    from evals.open_sets import kind_set_files, load_kind_rows, shared_dir
 
     if args.articles or args.sample is not None or args.corpus:
         return []  # options of factoid sets (articles, samples, external corpora)
-    rows = [r for r in load_kind_rows(args.sets or kind_set_files())
+    rows = load_kind_rows(args.sets or kind_set_files())
+    if shared_dir() is None and any(r.corpus.startswith("squad:") for r in rows):
+        from evals.shared_sets import MISSING
+
+        print(f"note: open questions about SQuAD-dev articles left out: {MISSING}",
+              file=sys.stderr)
+        rows = [r for r in rows if not r.corpus.startswith("squad:")]
+    rows = [r for r in rows
             if (args.split == "all" or r.split == args.split) and (r.ci or not args.ci)
             and (not args.ids or r.id in args.ids)]
     if args.limit is not None:

@@ -135,3 +135,12 @@ def test_the_report_section_shows_ours_beside_the_baseline_per_kind() -> None:
     base = next(r for r in rows if r.startswith("| baseline | overall"))
     cells = [c.strip() for c in base.strip("|").split("|")]
     assert cells[3] == "0.000" and cells[5] == "0.000" and cells[7] == "—"  # cites nothing
+
+
+def test_rag_eval_leaves_out_open_rows_whose_shared_article_is_missing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import evals.open_sets
+    from evals.cli import build_parser, choose_open
+
+    monkeypatch.setattr(evals.open_sets, "shared_dir", lambda: None)
+    rows = choose_open(build_parser().parse_args([]))
+    assert rows and not any(r.corpus.startswith("squad:") for r in rows)
