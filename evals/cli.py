@@ -119,6 +119,33 @@ def choose(args: argparse.Namespace) -> list[Question]:
     return picked
 
 
+def choose_open(args: argparse.Namespace) -> list[Any]:
+    """The open and conversation rows (a ``kind``, issue 16) of the chosen sets, filtered
+    like the factoid ones (split, CI slice, ids, the first `limit` of each document)."""
+    from evals.open_sets import kind_set_files, load_kind_rows, shared_dir
+
+    if args.articles or args.sample is not None or args.corpus:
+        return []  # options of factoid sets (articles, samples, external corpora)
+    rows = load_kind_rows(args.sets or kind_set_files())
+    if shared_dir() is None and any(r.corpus.startswith("squad:") for r in rows):
+        from evals.shared_sets import MISSING
+
+        print(f"note: open questions about SQuAD-dev articles left out: {MISSING}",
+              file=sys.stderr)
+        rows = [r for r in rows if not r.corpus.startswith("squad:")]
+    rows = [r for r in rows
+            if (args.split == "all" or r.split == args.split) and (r.ci or not args.ci)
+            and (not args.ids or r.id in args.ids)]
+    if args.limit is not None:
+        kept, seen = [], dict.fromkeys((r.corpus for r in rows), 0)
+        for r in rows:
+            seen[r.corpus] += 1
+            if seen[r.corpus] <= args.limit:
+                kept.append(r)
+        rows = kept
+    return rows
+
+
 def portable(value: Any) -> Any:
     """Paths in a run's settings, relative to the working folder or home where possible."""
     if not isinstance(value, str) or not value.startswith(os.sep):
@@ -185,16 +212,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem:
             raise QuestionSetError(problem)
         questions = choose(args)
+        open_rows = [] if args.resume else choose_open(args)
     except (QuestionSetError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not questions:
+    if not questions and not open_rows:
         print("error: no question matches the chosen sets and filters", file=sys.stderr)
         return 2
-    return _run(args, run_argv, questions)
+    return _run(args, run_argv, questions, open_rows)
 
 
-def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question]) -> int:
+def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question],
+         open_rows: Sequence[Any] = ()) -> int:
     from evals.runner import RealBuilder, new_run_dir, run_eval
     from evals.sampling import stratified_sample
     from rag import Settings, SettingsError
@@ -216,7 +245,7 @@ def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question
             return 2
     else:
         run_dir = new_run_dir(args.out)
-    sets = sorted({q.set_name for q in questions})
+    sets = sorted({q.set_name for q in questions} | {f"open:{r.corpus}" for r in open_rows})
     only: dict[str, list[str]] = {}
     if args.baseline_sample and not args.no_baseline:
         only["baseline"] = [q.id for q in
@@ -233,18 +262,34 @@ def _run(args: argparse.Namespace, run_argv: list[str], questions: list[Question
                      "names its corpus, and stores live in this run folder",
              "settings": dumped}, indent=2) + "\n", encoding="utf-8")
     print(f"{'resuming' if args.resume else 'evaluating'} {len(questions)} questions from "
-          f"{', '.join(sets)} with {settings.model}; writing {run_dir}", file=sys.stderr)
-    doc = run_eval(questions, RealBuilder(args.model, baseline=not args.no_baseline), run_dir,
-                   progress=not args.no_progress, meta=meta, only=only,
-                   resume=bool(args.resume), tag=args.tag)
-    for name, s in doc.pipelines.items():
-        print(f"{name:9s} right {fmt(s.accuracy)} · declined unanswerable "
-              f"{fmt(s.refusal_accuracy)} · false refusals {fmt(s.false_refusal_rate)} · "
-              f"p50 {fmt(s.latency.get('p50'), pct=False)} s · citation violations "
-              f"{s.citation_violations} · shown phrases outside their quote "
-              f"{s.phrases_outside_quote}")
+          f"{', '.join(sets)} and {len(open_rows)} open or conversation questions with "
+          f"{settings.model}; writing {run_dir}", file=sys.stderr)
+    factoid: list[str] = []
+    interrupted = False
+    if questions:
+        doc = run_eval(questions, RealBuilder(args.model, baseline=not args.no_baseline), run_dir,
+                       progress=not args.no_progress, meta=meta, only=only,
+                       resume=bool(args.resume), tag=args.tag)
+        interrupted = doc.interrupted
+        for name, s in doc.pipelines.items():
+            factoid.append(
+                f"{name:9s} right {fmt(s.accuracy)} · declined unanswerable "
+                f"{fmt(s.refusal_accuracy)} · false refusals {fmt(s.false_refusal_rate)} · "
+                f"p50 {fmt(s.latency.get('p50'), pct=False)} s · citation violations "
+                f"{s.citation_violations} · shown phrases outside their quote "
+                f"{s.phrases_outside_quote}")
+            print(factoid[-1])
+    if open_rows and not interrupted:  # issue 16: open questions and conversations, per kind
+        from evals.open_eval import report_section, run
+
+        summary = run(open_rows, run_dir / "open", args.model,
+                      getattr(settings, "open_answers", "extractive"), not args.no_baseline)
+        section = report_section(summary, factoid)
+        with open(run_dir / "report.md", "a", encoding="utf-8") as fh:
+            fh.write(section)
+        print(section)
     print(f"report: {run_dir / 'report.md'}")
-    return 130 if doc.interrupted else 0
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

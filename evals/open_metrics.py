@@ -154,6 +154,43 @@ def supported_sentences(answer: str, quotes: Sequence[str]) -> tuple[int, int]:
     return ok, len(sentences)
 
 
+def plain_sentences(text: str) -> list[str]:
+    """The sentences of an answer without markers (the tutorial baseline's), bullets' dashes off.
+
+    >>> plain_sentences("- It rose in 2019. It fell.\\nThen: nothing")
+    ['It rose in 2019.', 'It fell.', 'Then: nothing']
+    """
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line.strip())
+        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"“(])", line)
+                if re.search(r"\w", s)]
+    return out
+
+
+def best_chunk(sentence: str, chunks: Sequence[str]) -> str:
+    """The chunk holding most of the sentence's content words (names and numbers first)."""
+    words, keys = set(_content(sentence)), set(_names_and_numbers(sentence))
+
+    def overlap(chunk: str) -> tuple[int, int]:
+        return (sum(1 for k in keys if k in chunk), len(words & set(_content(chunk))))
+
+    return max(chunks, key=overlap) if chunks else ""
+
+
+def baseline_supported(answer: str, chunks: Sequence[str]) -> tuple[int, int]:
+    """(supported, shown) sentences of an answer without citations: a sentence counts
+    when its best-matching retrieved chunk passes `strict_support` (issue 16's rule for
+    the tutorial baseline).
+
+    >>> baseline_supported("The envoys met in Amman. They met in Paris.", ["The envoys met in Amman."])
+    (1, 2)
+    """
+    sentences = plain_sentences(answer)
+    ok = sum(1 for s in sentences if chunks and strict_support(s, [best_chunk(s, chunks)]))
+    return ok, len(sentences)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile; 0.0 for no values.
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,25 +50,52 @@ class OpenRow:
     off_topic: bool = False
     history: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    ci: bool = False  # in the CI slice (`evals.open_floors`)
+
+
+def is_kind_row(raw: object) -> bool:
+    """A row of an open or conversation set (``kind``), not a factoid row (``type``).
+
+    >>> is_kind_row({"id": "a", "kind": "topic"}), is_kind_row({"id": "b", "type": "list"})
+    (True, False)
+    """
+    return isinstance(raw, dict) and "kind" in raw and "type" not in raw
+
+
+def _row(r: dict, where: str) -> OpenRow:
+    try:
+        return OpenRow(
+            r["id"], r["kind"], r["question"], r.get("corpus", "seed"),
+            tuple(tuple(alts) for alts in r.get("key_points", [])), int(r.get("min", 1)),
+            r.get("split", "dev"), bool(r.get("off_topic", False)),
+            tuple((u, a) for u, a in r.get("history", [])), r.get("source", ""),
+            bool(r.get("ci", False)))
+    except KeyError as exc:
+        raise ValueError(f"{where}: missing field {exc}") from exc
 
 
 def load_open(names: tuple[str, ...] = OPEN_FILES) -> list[OpenRow]:
     """The rows of ``evals/sets/open/<name>.jsonl`` for each name, in order."""
+    return load_kind_rows([OPEN_DIR / f"{name}.jsonl" for name in names])
+
+
+def load_kind_rows(paths: Sequence[Path]) -> list[OpenRow]:
+    """Every row with a ``kind`` (open questions, conversations) of the JSONL files `paths`,
+    in order; factoid rows (``type``) are left to `evals.questions`."""
     out = []
-    for name in names:
-        for n, line in enumerate((OPEN_DIR / f"{name}.jsonl").read_text("utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            try:
-                out.append(OpenRow(
-                    r["id"], r["kind"], r["question"], r["corpus"],
-                    tuple(tuple(alts) for alts in r.get("key_points", [])), int(r.get("min", 1)),
-                    r.get("split", "dev"), bool(r.get("off_topic", False)),
-                    tuple((u, a) for u, a in r.get("history", [])), r.get("source", "")))
-            except KeyError as exc:
-                raise ValueError(f"{name}.jsonl:{n}: missing field {exc}") from exc
+    for path in paths:
+        for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
+            if line.strip():
+                r = json.loads(line)
+                if is_kind_row(r):
+                    out.append(_row(r, f"{Path(path).name}:{n}"))
     return out
+
+
+def kind_set_files() -> list[Path]:
+    """The files `rag eval` reads open and conversation rows from: ``evals/sets/*.jsonl``
+    (rows with a ``kind``) and every open set."""
+    return sorted((HERE / "sets").glob("*.jsonl")) + [OPEN_DIR / f"{n}.jsonl" for n in OPEN_FILES]
 
 
 def shared_dir() -> Path | None:
@@ -122,6 +150,8 @@ def build_corpus(name: str, folder: Path) -> Path:
         write_pdf(DOCS_DIR / "bikeshare.txt", folder / "bikeshare_report.pdf")
     elif name == "library_html":
         shutil.copy(DOCS_DIR / "library.html", folder / "library.html")
+    elif (HERE.parent / name).is_dir():  # a folder of the project ("seeds"), as factoid rows
+        shutil.copytree(HERE.parent / name, folder, dirs_exist_ok=True)
     elif name.startswith("squad:"):
         squad = shared_dir()
         if squad is None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.external_sets import is_external, parse_external
+from evals.open_sets import is_kind_row
 from evals.question_types import Evidence, Question, QuestionSetError, read_source
 
 TYPES = frozenset({
@@ -103,6 +104,8 @@ def load_questions(paths: list[Path], root: Path | None = None,
                     raw = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise QuestionSetError(f"{where}: not valid JSON ({exc})") from None
+                if is_kind_row(raw):  # an open or conversation row: `evals.open_eval` runs it
+                    continue
                 if is_external(raw):
                     # a benchmark's folder holds its questions.jsonl: name the set after it
                     name = path.parent.name if path.stem == "questions" else path.stem

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -244,6 +244,10 @@ class Composer:
     corpus: OpenCorpus
     model_name: str = "extractive"
     retrieve_k: int = RETRIEVE_K
+    # ``open_answers: written``: turns the chosen sentences into the shown text and its
+    # citations (`rag.write.Writer.stream`); None shows them quoted
+    write: Callable[[str, str, list[Sentence], str],
+                    Generator[str, None, tuple[list[Citation], dict[str, float]]]] | None = None
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -268,16 +272,31 @@ class Composer:
         else:
             picked, passages, reason = self._focused(question, kind, timings)
             header = ""
-        pieces, citations = render(picked, kind, header) if picked else ([DECLINE_TEXT], [])
-        timings["first_token"] = time.perf_counter() - started
-        yield from pieces  # extractive: every sentence is ready once the first is
+        signals = {"open": 1.0}
+        if picked and self.write is not None:
+            pieces = []
+            written = self.write(question, kind, picked, header)
+            while True:
+                try:
+                    piece = next(written)
+                except StopIteration as done:
+                    citations, counts = done.value
+                    signals.update(counts)
+                    break
+                timings.setdefault("first_token", time.perf_counter() - started)
+                pieces.append(piece)
+                yield piece  # each sentence once verified
+        else:
+            pieces, citations = render(picked, kind, header) if picked else ([DECLINE_TEXT], [])
+            timings["first_token"] = time.perf_counter() - started
+            yield from pieces  # extractive: every sentence is ready once the first is
         timings["generate"] = time.perf_counter() - started
         timings["total"] = timings.get("rewrite", 0.0) + timings["generate"]
         yield Answer(text="".join(pieces), citations=citations, refused=not picked, passages=passages,
                      question=asked or question, rewritten_question=question,
                      timings={k: round(v, 4) for k, v in timings.items()},
                      reason=reason if not picked else f"composed_{kind}",
-                     model=self.model_name, signals={"open": 1.0})
+                     model=self.model_name, signals=signals)
 
     def _focused(self, question: str, kind: str, timings: dict[str, float]
                  ) -> tuple[list[Sentence], list[Passage], str]:

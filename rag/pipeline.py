@@ -22,11 +22,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from index.sync import IndexReport, OnFile
@@ -44,8 +45,11 @@ from rag.settings import Settings
 from rag.timings import Timings
 from rag.types import Answer, Passage, last_answer
 from rag.verify import DECLINE_TEXT, answer_with_citation, locate_answer
+from rag.write import WRITE_TOKENS, Writer
 
 if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
     from rag.chat_base import ScoringChatModel
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,9 @@ class Pipeline:
             retrieve=lambda query, k: corpus.retriever.retrieve(query, k),
             passages=lambda: corpus.retriever.passages.values(),
             embed=corpus.embeddings.embed_documents), model_name="extractive")
+        if self.settings.open_answers == "written":  # issue 16: model-written, then verified
+            self.composer.write = Writer(self._write_pieces).stream
+            self.composer.model_name = f"written by {self.model_name}"
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, progress: bool = True) -> Pipeline:
@@ -204,8 +211,15 @@ class Pipeline:
             with self._lock, timings.step("rewrite"):
                 standalone = rewrite.standalone(self.chat_model, q, turns,
                                                 reader.system_for(self.corpus.full_context))
-        yield from self.composer.stream(standalone, kind, asked=asked,
-                                        timings=timings.finish())
+        written = self.composer.write is not None
+        with self._lock if written else contextlib.nullcontext():  # written: the model is used
+            yield from self.composer.stream(standalone, kind, asked=asked,
+                                            timings=timings.finish())
+
+    def _write_pieces(self, messages: list[BaseMessage]) -> Iterator[str]:
+        """The model's greedy reply to `messages`, piece by piece (`rag.write`)."""
+        for piece in self.chat_model.stream_with_logprobs(messages, WRITE_TOKENS):
+            yield piece.text
 
     def _compose(self, asked: str, question: str, passages: list[Passage], decision: Decision,
                  timings: dict[str, float]) -> Answer:

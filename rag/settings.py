@@ -72,6 +72,12 @@ class _Fields(BaseSettings):
         description="Longest answer the reader drafts, in tokens (longer drafts are cut; the "
         "answer is a phrase copied from the text, so 48 rarely binds).",
     )
+    open_answers: Literal["extractive", "written"] = Field(
+        "extractive",
+        description="Open questions (issue 16): 'extractive' shows the chosen sentences quoted; "
+        "'written' lets the model rephrase and join them, showing only the sentences that pass "
+        "the support check against the span they cite (see evals/sets/open/README.md).",
+    )
     temperature: float = Field(
         0.0, ge=0.0, le=2.0,
         description="Sampling temperature of free-text generation (the follow-up rewrite). "
