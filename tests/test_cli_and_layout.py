@@ -233,8 +233,9 @@ def test_the_circle_check_sees_a_lazy_circle(tmp_path: Path) -> None:
 # names them; rag/corpus.py holds the documents they are found in). Each lists exactly
 # the steps it imports, all earlier in the order: a new edge between steps fails here.
 # An open question (`route`) takes the quoting path: retrieve -> compose (issue 16).
-STEPS = ["rewrite", "route", "retrieve", "reader", "verify", "compose", "decide", "corpus",
-         "pipeline"]
+# With `open_answers: written`, the model rewrites the quoted sentences (`write`).
+STEPS = ["rewrite", "route", "retrieve", "reader", "verify", "compose", "write", "decide",
+         "corpus", "pipeline"]
 STEP_EDGES: dict[str, set[str]] = {
     "rewrite": set(),
     "route": set(),
@@ -242,10 +243,11 @@ STEP_EDGES: dict[str, set[str]] = {
     "reader": set(),
     "verify": {"reader"},  # the sentences the reader split, to cite from
     "compose": {"route", "verify"},  # the kind of question; the decline text
+    "write": {"compose", "verify"},  # the chosen sentences; the support check
     "decide": {"reader", "verify"},  # what was read, and what verification found
     "corpus": {"retrieve"},  # the retriever over the store
-    "pipeline": {"rewrite", "route", "retrieve", "reader", "verify", "compose", "decide",
-                 "corpus"},
+    "pipeline": {"rewrite", "route", "retrieve", "reader", "verify", "compose", "write",
+                 "decide", "corpus"},
 }
 # The composition roots: `rag` (the default pipeline) and the CLI build the steps.
 COMPOSERS = {"__init__", "cli"}
