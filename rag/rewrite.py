@@ -46,9 +46,10 @@ PRONOUN = re.compile(
 ELLIPSIS = re.compile(r"^\s*(?:and|but|or|what about|how about|and what about)\b[\s,]*(.*?)[?.!\s]*$",
                       re.I)
 ONE = re.compile(r"\b(?:one|ones)\b", re.I)
-# A referring word counts only as a whole word; "that" as a relative pronoun after a
-# noun ("the zone that covers …") is too common to count alone.
-_RELATIVE_THAT = re.compile(r"\b\w+\s+that\s+\w+", re.I)
+# "that" refers back only where a noun phrase stands ("did that increase", "after
+# that"); after a noun or verb it is a relative or a complementizer ("the zone that …").
+_DEICTIC_THAT = re.compile(r"(?:^|\b(?:did|does|do|is|was|are|were|about|of|after|before|from|"
+                           r"with|by|for|on|like)\s+)that\b", re.I)
 BARE = re.compile(r"^\s*(?:why|how|when|where|who|what|how much|how many|since when)\s*\??\s*$",
                   re.I)
 
@@ -61,14 +62,20 @@ HISTORY_CHARS = 600  # kept for callers: what one past message may be cut to bef
 
 _MARKER = re.compile(r"\s*\[\d+\](?:\s*\[\d+\])*")
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
-_NAME = re.compile(r"\b(?:[A-Z][\w'’.-]*|of|the|de|al|for|and)(?:\s+(?:[A-Z][\w'’.-]*|of|the|de|al|for"
-                   r"|and))*\b")
-_WH = re.compile(r"^\s*(?:who|what|which|when|where|why|how(?:\s+\w+)?)\s+"
+_NAME = re.compile(r"\b(?:[A-Z][\w'’.-]*|of|the|de|al|for|and)(?:\s+(?:[A-Z][\w'’.-]*|[a-z]+-[A-Z]"
+                   r"[\w'’.-]*|of|the|de|al|for|and))*\b")
+_WH = re.compile(r"^\s*(?:until when|since when|who|what|which|when|where|why|how(?:\s+\w+)?)\s+"
                  r"(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could)?\s*", re.I)
 _STOP = frozenset("""a an the and or but of to in on at by for with from as is are was were be been
     do does did has have had will would can could should may might what who whom whose which when
     where why how it its they them their there this that these those he she his her him one ones
     about also not no so than then into over after before up out""".split())
+_NUMBERISH = frozenset("""one two three four five six seven eight nine ten twelve twenty hundred
+    thousand million billion percent pounds dollars euros pence km kilometres miles tons tonnes
+    about around nearly least at the a in on of by year years day days month months evening
+    morning night noon january february march april may june july august september october
+    november december monday tuesday wednesday thursday friday saturday sunday""".split())
+_AUX = frozenset("is are was were does do did has have had will would can could".split())
 _PREPS = frozenset("in on at by for with from to into over under near since during of".split())
 _VERBS = frozenset("""want wants support supports say says run runs cost costs mean means plan
     plans oppose opposes propose proposes reject rejects need needs offer offers have has
@@ -87,9 +94,13 @@ def refers_back(question: str) -> bool:
     q = question.strip()
     if BARE.match(q) or ELLIPSIS.match(q) or ONE.search(q):
         return True
-    hits = [m for m in PRONOUN.finditer(q)
-            if not (m.group(0).lower() == "that" and _RELATIVE_THAT.search(q[max(0, m.start() - 30):]))]
-    return bool(hits)
+    return any(_refers(m, q) for m in PRONOUN.finditer(q))
+
+
+def _refers(match: re.Match[str], q: str) -> bool:
+    if match.group(0).lower() != "that":
+        return True
+    return any(m.end() == match.end() for m in _DEICTIC_THAT.finditer(q))
 
 
 @dataclass(frozen=True)
@@ -189,35 +200,50 @@ def _topic(question: str) -> str:
 
     >>> _topic("When did the library reopen?"), _topic("What is the US proposing?")
     ('the library', 'the US')
+    >>> _topic("How many nations does the Amazon region include?")
+    'the Amazon region'
     """
     q = question.strip()
     m = _WH.match(q)
     aux = (m.group(0).split()[-1].lower() if m and m.group(0).split() else "")
     words = (q[m.end():] if m else q).rstrip("?. ").split()
+    if aux not in _AUX:  # "How many nations does the region include": skip to the auxiliary
+        at = next((i for i, w in enumerate(words[:4]) if w.lower() in _AUX), None)
+        if at is not None and at + 1 < len(words):
+            aux, words = words[at].lower(), words[at + 1:]
     cut = len(words)
     for i, w in enumerate(words):
         if i and (w.endswith("ing") or w.endswith("ed") or w.lower() in _VERBS):
+            if aux not in _AUX:  # "Which countries brokered a deal?": the wh-word is the
+                return " ".join(words[i + 1:])  # subject, so the object is the topic
             cut = i
             break
     else:
         if aux in {"do", "does", "did", "will", "would", "can", "could"} and len(words) >= 2:
-            # "did the library reopen": the last word is the verb
-            prep = next((i for i, w in enumerate(words) if i and w.lower() in _PREPS), len(words))
-            cut = max(1, min(prep, len(words)) - 1) if prep == len(words) else max(1, prep - 1)
+            cut = len(words) - 1  # "did the library reopen": the last word is the verb
     return " ".join(words[:cut])
 
 
 def _lead_is_a_name(lead: str) -> bool:
-    """A short answer that can stand for "it"/"they": not a time, number or place phrase."""
+    """A short answer that can stand for a pronoun: not a time, a number or a clause."""
     words = lead.split()
-    return (0 < len(words) <= 5 and not words[0][:1].isdigit()
-            and words[0].lower() not in _PREPS | {"yes", "no", "about", "around", "nearly"})
+    return (0 < len(words) <= 8 and words[0].lower() not in _PREPS | {"yes", "no"}
+            and any(w.lower().strip(",.%") not in _NUMBERISH and not w[:1].isdigit()
+                    for w in words))
+
+
+def _plural(phrase: str) -> bool:
+    words = phrase.split()
+    # a name ("the United States", "Damascus") says nothing by its final s
+    return bool(words) and (" and " in f" {phrase} " or (
+        words[-1].endswith("s") and not words[-1].endswith("ss") and words[-1][:1].islower()))
 
 
 def _referent(pronoun: str, ctx: Context) -> str:
     """What `pronoun` most likely stands for in `ctx`."""
     p = pronoun.lower()
-    names = _names(ctx.lead) + _names(ctx.last_question)
+    names = (_names(ctx.lead) + _names(ctx.last_question)
+             + [n for q in reversed(ctx.earlier) for n in _names(q)])
     if p in {"he", "she", "him", "his", "her"}:
         people = [n for n in names if len(n.split()) >= 2] or names
         return people[0] if people else ctx.lead
@@ -225,11 +251,19 @@ def _referent(pronoun: str, ctx: Context) -> str:
         places = _names(ctx.lead) or _names(ctx.last_question)
         return places[0] if places else _topic(ctx.last_question)
     # it / they / them / its / their / this / that / these / those: the answer when it
-    # is a name, else what the last question was about
-    if _lead_is_a_name(ctx.lead):
+    # is a name of the pronoun's number, else what the last question was about
+    singular = p in {"it", "its"}  # "this"/"that" stand for either
+    if _lead_is_a_name(ctx.lead) and not (singular and _plural(ctx.lead)):
         return ctx.lead
     topic = _topic(ctx.last_question)
+    if PRONOUN.search(topic) and ctx.earlier:
+        topic = _topic(ctx.earlier[-1])
     return topic or (names[0] if names else ctx.last_question)
+
+
+_WH_PHRASE = re.compile(r"^(?:how many|how much|what|which|who|when|where|why|how)\b(?:\s+[\w-]+)"
+                        r"{0,3}?\s+(?=(?:is|are|was|were|does|do|did|has|have|had|will|can|could)\b)",
+                        re.I)
 
 
 def _ellipsis(rest: str, ctx: Context) -> str | None:
@@ -238,6 +272,11 @@ def _ellipsis(rest: str, ctx: Context) -> str | None:
     last = ctx.last_question.rstrip("?. ")
     if not last or not rest:
         return None
+    if re.match(r"^(?:how|what|which|who|when|where|why)\b", rest, re.I):
+        # "And how many fishes?": the new wh-phrase takes the last question's place
+        m = _WH_PHRASE.match(last)
+        if m:
+            return rest.strip()[0].upper() + rest.strip()[1:] + " " + last[m.end():] + "?"
     x = re.sub(r"^(?:the|a|an)\s+", "", rest.strip(), flags=re.I)
     x = ONE.sub("", x).strip()
     if not x:
@@ -248,9 +287,9 @@ def _ellipsis(rest: str, ctx: Context) -> str | None:
         cands = [i for i, w in enumerate(words) if i and w[:1].isupper()
                  and w.strip(",").lower() != x.lower()]
         same_end = [i for i in cands if words[i][-2:] == x[-2:]]
-        pick = (same_end or cands or [None])[0]
-        if pick is not None:
-            words[pick] = x
+        picks = same_end or cands
+        if picks:
+            words[picks[0]] = x
             return " ".join(words) + "?"
     names = _names(last)
     if names:  # "What about Quneitra?": the last name of the last question gives way
@@ -275,18 +314,21 @@ def fill(question: str, ctx: Context) -> str:
         # "Which one is bigger?": the noun comes from the last question
         return ONE.sub(_topic(ctx.last_question) or "one", q, count=1)
 
+    used: set[str] = set()
+
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word.lower() == "that" and _RELATIVE_THAT.search(q[max(0, match.start() - 30):]):
+        if not _refers(match, q):
             return word
         ref = _referent(word, ctx)
-        if not ref:
+        if not ref or ref.lower() in used:
             return word
-        if word.lower() in {"its", "their", "his", "her"} and word.lower() != "her":
+        used.add(ref.lower())
+        if word.lower() in {"its", "their", "his"}:
             return ref + "'s"
         return ref
 
-    out = PRONOUN.sub(swap, q, count=1)
+    out = PRONOUN.sub(swap, q)
     return out[0].upper() + out[1:] if out else q
 
 
