@@ -28,7 +28,7 @@ class CountingFakeModel:
         return type("Reply", (), {"content": self.reply})()
 
 
-LONG = [("Earlier question %d? " % n + "filler words about the region " * 60,
+LONG = [(f"Earlier question {n}? " + "filler words about the region " * 60,
          "Earlier answer. " + "more filler about the talks " * 60) for n in range(400)]
 
 
