@@ -5,7 +5,8 @@ the same question asked standalone.
     python -m evals.conversations --split dev --limit 5   # the first 5 rows per document
     python -m evals.conversations --modes code,model,free --no-answers
 
-Rows are ``evals/sets/conversations.jsonl``: a ``history`` of one or two turns, the
+Rows are ``evals/sets/conversations/conversations.jsonl`` (a folder of its own:
+``rag eval`` reads ``evals/sets/*.jsonl`` as factoid sets): a ``history`` of one or two turns, the
 follow-up ``question``, its ``standalone`` equivalent, ``referent`` (alternatives, one
 of which a good rewrite contains) and ``key_points`` (as the open sets: lists of
 alternatives, ``min`` matched). The split is by document: the seed article, the bike
@@ -40,7 +41,7 @@ from typing import Any
 
 from evals.open_metrics import fold, key_points_hit
 
-SET = Path(__file__).parent / "sets" / "conversations.jsonl"
+SET = Path(__file__).parent / "sets" / "conversations" / "conversations.jsonl"
 MODES = ("code", "model", "free")
 
 
@@ -165,6 +166,7 @@ def run(rows: Sequence[Conversation], run_dir: Path, modes: Sequence[str],
     run_dir.mkdir(parents=True, exist_ok=True)
     detail: list[dict] = []
     answer_rows: list[dict] = []
+    progress = open(run_dir / "rows.jsonl", "w", encoding="utf-8")  # noqa: SIM115
     for corpus in dict.fromkeys(r.corpus for r in rows):
         chosen = [r for r in rows if r.corpus == corpus]
         folder = build_corpus(corpus, run_dir / "corpora" / corpus.replace(":", "_"))
@@ -179,9 +181,16 @@ def run(rows: Sequence[Conversation], run_dir: Path, modes: Sequence[str],
             part: list[dict] = []
             score_rewrites(chosen, fns, part)
             detail += part
+            progress.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in part)
+            progress.flush()
         if answers:
+            before = len(answer_rows)
             score_answers(chosen, pipeline.answer, answer_rows)
+            progress.writelines(json.dumps({"answer": True, **a}, ensure_ascii=False) + "\n"
+                                for a in answer_rows[before:])
+            progress.flush()
         pipeline.close()
+    progress.close()
     by_id = {r.id: r for r in rows}
     summary: dict[str, Any] = {"rewrite": {}, "answers": {}}
     for mode in modes:
@@ -198,9 +207,6 @@ def run(rows: Sequence[Conversation], run_dir: Path, modes: Sequence[str],
                 s = sum(a["standalone_right"] for a in part_rows) / len(part_rows)
                 summary["answers"][split] = {"rows": len(part_rows), "follow_up": round(f, 3),
                                              "standalone": round(s, 3), "ratio": ratio(f, s)}
-    with open(run_dir / "rows.jsonl", "w", encoding="utf-8") as fh:
-        for d in detail + [{"answer": True, **a} for a in answer_rows]:
-            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
