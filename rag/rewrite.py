@@ -15,7 +15,7 @@ and right (issue 16 part 4, issue 14 "the cost of long histories"):
    only when `model_first` is set, and its reply must pass `acceptable` (keeps
    the new question's words, adds only words of the context).
 
-Measured on evals/sets/conversations.jsonl (see evals/conversations.py and the
+Measured on evals/sets/conversations/conversations.jsonl (see evals/conversations.py and the
 README): the code fill resolved the referent far more often than the 0.5B
 model's free-text rewrite, at no model cost.
 
@@ -75,6 +75,9 @@ _NUMBERISH = frozenset("""one two three four five six seven eight nine ten twelv
     about around nearly least at the a in on of by year years day days month months evening
     morning night noon january february march april may june july august september october
     november december monday tuesday wednesday thursday friday saturday sunday""".split())
+# words that make an answer a clause (a decline, a pointer), never a name
+_CLAUSE = frozenset("""is are was were isn't aren't don't doesn't won't can't cannot not see say
+    says said i we you know sure guess""".split())
 _AUX = frozenset("is are was were does do did has have had will would can could".split())
 _PREPS = frozenset("in on at by for with from to into over under near since during of".split())
 _VERBS = frozenset("""want wants support supports say says run runs cost costs mean means plan
@@ -198,8 +201,8 @@ def _topic(question: str) -> str:
     """The noun phrase a question is about: its words after the wh-word and auxiliary,
     up to the main verb ("What is the United States proposing?" → "the United States").
 
-    >>> _topic("When did the library reopen?"), _topic("What is the US proposing?")
-    ('the library', 'the US')
+    >>> _topic("When did the library reopen?"), _topic("What is the United States proposing?")
+    ('the library', 'the United States')
     >>> _topic("How many nations does the Amazon region include?")
     'the Amazon region'
     """
@@ -213,7 +216,7 @@ def _topic(question: str) -> str:
             aux, words = words[at].lower(), words[at + 1:]
     cut = len(words)
     for i, w in enumerate(words):
-        if i and (w.endswith("ing") or w.endswith("ed") or w.lower() in _VERBS):
+        if i and w[:1].islower() and (w.endswith(("ing", "ed")) or w in _VERBS):
             if aux not in _AUX:  # "Which countries brokered a deal?": the wh-word is the
                 return " ".join(words[i + 1:])  # subject, so the object is the topic
             cut = i
@@ -225,8 +228,15 @@ def _topic(question: str) -> str:
 
 
 def _lead_is_a_name(lead: str) -> bool:
-    """A short answer that can stand for a pronoun: not a time, a number or a clause."""
+    """A short answer that can stand for a pronoun: not a time, a number or a clause
+    ("The documents don't say, so I won't guess.", "See the article.").
+
+    >>> _lead_is_a_name("a de-escalation zone"), _lead_is_a_name("See the article")
+    (True, False)
+    """
     words = lead.split()
+    if any(w.lower().strip(",.") in _CLAUSE for w in words):
+        return False
     return (0 < len(words) <= 8 and words[0].lower() not in _PREPS | {"yes", "no"}
             and any(w.lower().strip(",.%") not in _NUMBERISH and not w[:1].isdigit()
                     for w in words))
