@@ -216,13 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=["dev", "heldout"])
     parser.add_argument("--limit", type=int, default=0, help="the first N rows per document")
+    parser.add_argument("--corpus", action="append", help="only these documents (repeatable)")
     parser.add_argument("--modes", default="code,model,free",
                         help="rewrite modes to score, comma-separated ('' for none)")
     parser.add_argument("--no-answers", action="store_true", help="score the rewrites only")
     parser.add_argument("--model", default=None)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    rows = [r for r in load() if not args.split or r.split == args.split]
+    rows = [r for r in load() if (not args.split or r.split == args.split)
+            and (not args.corpus or r.corpus in args.corpus)]
     if args.limit:
         rows = [r for corpus in dict.fromkeys(r.corpus for r in rows)
                 for r in [x for x in rows if x.corpus == corpus][: args.limit]]
