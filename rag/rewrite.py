@@ -15,9 +15,12 @@ and right (issue 16 part 4, issue 14 "the cost of long histories"):
    only when `model_first` is set, and its reply must pass `acceptable` (keeps
    the new question's words, adds only words of the context).
 
-Measured on evals/sets/conversations/conversations.jsonl (see evals/conversations.py and the
-README): the code fill resolved the referent far more often than the 0.5B
-model's free-text rewrite, at no model cost.
+Measured on evals/sets/conversations/conversations.jsonl (`python -m
+evals.conversations`, 100 conversations, dev 66 / held-out 34 by document): the
+rewritten question named the referent in 0.94 / 0.91 with the code fill, 0.42 /
+0.41 with the 0.5B model's free text; the model's reply checked by `acceptable`
+(else the code fill) scored as the code fill alone (the check let 2 of 44 replies
+through), so the shipped path asks no model (`model_first=False`).
 
 Example:
     >>> ctx = Context("Who is the Russian special envoy for Syria?", "Alexander Lavrentiev", ())
