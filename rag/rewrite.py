@@ -136,9 +136,12 @@ def answer_lead(answer: str) -> str:
 
     >>> answer_lead('Amman [1]. They met twice "in secret" there [2].')
     'Amman'
+    >>> answer_lead('Michael Ratney [1] — "The Russian and U.S. special envoys …"')
+    'Michael Ratney'
     """
     text = _QUOTED.sub("", _MARKER.sub("", answer))
-    first = re.split(r"(?<=[.!?])\s+|\n", text.strip(), maxsplit=1)[0]
+    # the shown answer is "phrase [1] — "quoted sentence"": the phrase ends at the dash
+    first = re.split(r"(?<=[.!?])\s+|\n|\s+[—–-]\s*", text.strip(), maxsplit=1)[0]
     return _clip(first.rstrip(".!? "), LEAD_CHARS)
 
 
