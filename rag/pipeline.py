@@ -176,7 +176,7 @@ class Pipeline:
                 with timings.step("prime"):  # no-op once primed; restores a saved prefix
                     self._prime(indexed.whole)
             standalone = q
-            if turns:  # 1. rewrite
+            if turns and rewrite.refers_back(q):  # 1. rewrite (a follow-up only)
                 with timings.step("rewrite"):
                     standalone = rewrite.standalone(self.chat_model, q, turns,
                                                     reader.system_for(indexed.whole))
@@ -207,7 +207,7 @@ class Pipeline:
                      timings: Timings) -> Generator[str | Answer, None, None]:
         """An open question (`rag.route`), answered with quoted sentences (`rag.compose`)."""
         standalone = q
-        if turns:
+        if turns and rewrite.refers_back(q):
             with self._lock, timings.step("rewrite"):
                 standalone = rewrite.standalone(self.chat_model, q, turns,
                                                 reader.system_for(self.corpus.full_context))
