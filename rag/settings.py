@@ -80,9 +80,11 @@ class _Fields(BaseSettings):
     )
     temperature: float = Field(
         0.0, ge=0.0, le=2.0,
-        description="Sampling temperature of free-text generation (the follow-up rewrite). "
-        "The reader always decodes greedily: the decline decision reads its token "
-        "probabilities, fitted at temperature 0.",
+        description="Sampling temperature of the chat model's free-text calls (LangChain "
+        "invoke/stream: rag eval's tutorial baseline chain, your own code using "
+        "pipeline.chat_model). Answers never sample: the reader, the written open answers and "
+        "the follow-up rewrite decode greedily (the decision reads token probabilities, "
+        "fitted at temperature 0).",
     )
     generation_timeout: float = Field(120.0, gt=0, description="Seconds before a generation stops.")
 
