@@ -271,9 +271,11 @@ class Calibration:
 
 
 def calibrate(rows: Sequence[CalibrationRow], fit_articles: Iterable[str],
-              share: float = SHARE) -> Calibration:
+              share: float = SHARE, before: tuple[DeclineModel, float] | None = None
+              ) -> Calibration:
     """Fit on the rows of `fit_articles` (dev split), choose the threshold there, and
-    report on every other row (strict scoring; lenient figures beside it)."""
+    report on every other row (strict scoring; lenient figures beside it). `before`, the
+    decision the model ran with until now (model, threshold), is scored on the same rows."""
     fit_on = set(fit_articles)
     # an open question is answered by quoting (rag.compose), not by this decision
     rows = [r for r in rows if "cited" in r.signals]
@@ -306,6 +308,10 @@ def calibrate(rows: Sequence[CalibrationRow], fit_articles: Iterable[str],
         "curve_fit": curve(train, c_train, share),
         "logprob_features_dropped": [f for f in dropped if f in LOGPROB_FEATURES],
     }
+    if before is not None:
+        old_model, old_t = before
+        report["report_before"] = outcome(held, [old_model.confidence(r.signals) for r in held],
+                                          old_t, share)
     return Calibration(model, t, dropped, len(train), len(held), sorted(fit_on),
                        sorted({r.source for r in held}), report)
 
@@ -329,6 +335,8 @@ def format_report(c: Calibration, name: str) -> str:
                  f"unanswerable share {SHARE})")
     for label, o in (("fit", at["fit"]), ("report", at["report"]),
                      ("report, lenient", at["report_lenient"]),
+                     *((("report, decision before", c.report["report_before"]),)
+                       if "report_before" in c.report else ()),
                      ("report, never declining", b["never_decline"]),
                      ("report, always declining", b["always_decline"])):
         lines.append(f"  {label:26s} answerable right {o['answerable_right']:.3f}, "
@@ -452,8 +460,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fit_on = set(FIT_ARTICLES) | {s for s in sources if s.startswith("own:")}
     else:
         fit_on = set(sources[: max(1, len(sources) // 2)])
+    from rag.decisions import choose_decision
+
+    was = choose_decision(settings)
     try:
-        c = calibrate(rows, fit_on)
+        c = calibrate(rows, fit_on, before=(was.model, was.threshold))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
