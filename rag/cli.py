@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("serve", "start the web chat (rag serve --help)"),
         ("eval", "run the evaluation question sets (rag eval --help)"),
+        ("calibrate", "fit the decline decision for the configured model (rag calibrate --help)"),
         ("bench", "benchmark ours against the tutorial pipeline (rag bench --help)"),
         ("bench-ingest", "measure text extraction: PDF pages/s, HTML and DOCX files/s"),
         ("bench-history", "what a long conversation history costs an answer"),
@@ -198,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
 PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench.cli",
                "bench-ingest": "evals.bench.ingest", "loadtest": "evals.bench.loadtest",
-               "bench-history": "evals.bench.history"}
+               "bench-history": "evals.bench.history", "calibrate": "evals.calibrate"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

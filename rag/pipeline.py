@@ -35,7 +35,8 @@ from index.uploads import Uploads
 from rag import backends, reader, rewrite
 from rag.compose import Composer, OpenCorpus  # issue 16: open questions
 from rag.corpus import Corpus, SourceInfo, open_corpus
-from rag.decide import Decision, DeclineModel, decide, name_signals, off_corpus, shipped_model
+from rag.decide import Decision, DeclineModel, decide, name_signals, off_corpus
+from rag.decisions import ChosenDecision, choose_decision
 from rag.guard import INSTRUCTION_DECLINE, check_history, check_question, strip_instructions
 from rag.models import model_label
 from rag.reader import Reading
@@ -74,7 +75,15 @@ class Pipeline:
         self.corpus = corpus
         self.settings = corpus.settings
         self._chat_model = chat_model
-        self.decline_model = decline_model or shipped_model()
+        if decline_model is None:  # the decision fitted for this model, else the 0.5B's
+            self.decision = choose_decision(self.settings)
+            if not self.decision.own:
+                log.warning("no decline decision was fitted for %s: using the one fitted for "
+                            "%s (run `rag calibrate` to fit one)", self.model_name,
+                            self.decision.fitted_for)
+        else:
+            self.decision = ChosenDecision(decline_model, 0.25, "given", True, "given")
+        self.decline_model = self.decision.model
         self._lock = threading.RLock()
         self._primed = ""  # the system text whose tokens the model has read
         self.composer = Composer(OpenCorpus(  # issue 16: answers open questions by quoting
@@ -105,6 +114,12 @@ class Pipeline:
                 self._chat_model = backends.load_chat_model(self.settings)
                 log.info("loaded %s in %.1f s", self.model_name, time.perf_counter() - started)
             return self._chat_model
+
+    @property
+    def threshold(self) -> float:
+        """`decline_threshold` when set (an override), else the decision's own."""
+        t = self.settings.decline_threshold
+        return self.decision.threshold if t is None else t
 
     @property
     def model_name(self) -> str:
@@ -195,7 +210,8 @@ class Pipeline:
         verified = answer_with_citation(reading.answer, located)
         # 5. decide: show it, or decline
         decision = decide(standalone, reading, located, verified, passages, self.decline_model,
-                          self.settings.decline_threshold, self.corpus.similarity, names)
+                          self.threshold, self.corpus.similarity, names)
+        decision.signals["decision_fitted_for_model"] = float(self.decision.own)
         answer = self._compose(asked, standalone, passages, decision, timings.finish(
             completion_tokens=float(len(reading.logprobs)),
             prompt_tokens=float(reading.prompt_tokens)))

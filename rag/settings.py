@@ -110,10 +110,12 @@ class _Fields(BaseSettings):
         description="Focused context: characters of the best sentences of the top_k passages "
         "the model reads (in 'retrieve' mode).",
     )
-    decline_threshold: float = Field(
-        0.25, ge=0.0, le=1.0,
+    decline_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
         description="Show an answer only when the decision model's probability that it is "
-        "right is at least this (see evals/thresholds.json for how it was chosen).",
+        "right is at least this. Unset (the default): the threshold of the model's decision "
+        "file (rag/decisions/, or store_dir/decisions/ after `rag calibrate`; see "
+        "evals/thresholds.json for how each was chosen). Set: an override.",
     )
     max_question_chars: int = Field(2000, ge=16, description="Longer questions are rejected.")
     history_turns: int = Field(3, ge=0, le=50, description="Past turns used to rewrite follow-ups.")

@@ -131,8 +131,12 @@ def test_shipped_model_is_the_fitted_one_and_names_known_features() -> None:
     data = json.loads((Path(__file__).parent.parent / "rag" / "decision.json").read_text())
     record = json.loads((Path(__file__).parent.parent / "evals" / "thresholds.json").read_text())
     assert set(shipped_model().features) <= set(FEATURES)
-    # the setting's default is the measured value, recorded with the run that chose it
-    assert Settings.model_fields["decline_threshold"].default == data["threshold"]
+    # the setting is an override: unset, the 0.5B runs with its decision file's threshold,
+    # the measured value, recorded with the run that chose it
+    from rag.decisions import choose_decision
+
+    assert Settings.model_fields["decline_threshold"].default is None
+    assert choose_decision(Settings(model="qwen2.5-0.5b"), None).threshold == data["threshold"]
     assert record["decline_threshold"]["value"] == data["threshold"]
 
 

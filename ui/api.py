@@ -204,7 +204,9 @@ def build_api(pipeline: Assistant, gate: ModelGate, api_key: str = "",
         sources = pipeline.sources()
         return {"status": "ok", "model": model_id, "documents": len(sources),
                 "passages": sum(s.passages for s in sources), "queue": gate.inside,
-                "capacity": gate.capacity}
+                "capacity": gate.capacity,
+                # which decline decision runs (rag.decisions): fitted for this model, or the 0.5B's
+                "decision": getattr(getattr(pipeline, "decision", None), "describe", dict)()}
 
     @app.get("/v1/models", tags=["openai"], dependencies=guarded)
     def models() -> dict[str, Any]:
