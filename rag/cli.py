@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Subcommands whose own parser (in ui/ or evals/) takes every argument after the name.
 PASSTHROUGH = {"serve": "ui.server", "eval": "evals.cli", "bench": "evals.bench.cli",
                "bench-ingest": "evals.bench.ingest", "loadtest": "evals.bench.loadtest",
-               "bench-history": "evals.bench.history", "calibrate": "evals.calibrate"}
+               "bench-history": "evals.bench.history", "calibrate": "evals.tuning.calibrate"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

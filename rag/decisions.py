@@ -1,7 +1,7 @@
 """Which fitted decline decision a model runs with.
 
 A decision (`rag.decide.DeclineModel` and its threshold) is fitted for one
-model by `rag calibrate` (`evals/calibrate.py`): the signals of another model
+model by `rag calibrate` (`evals/tuning/calibrate.py`): the signals of another model
 sit elsewhere (the 1.5B is surer of itself than the 0.5B), so a decision fitted
 on one declines too much or too little with another. They are looked up, in
 order:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.calibrate import main
+from evals.tuning.calibrate import main
 from rag.settings import Settings
 from tests.servers import llama_server
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.calibrate import (
+from evals.tuning.calibrate import (
     LOGPROB_FEATURES,
     CalibrationRow,
     SignalCache,

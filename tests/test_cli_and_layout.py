@@ -234,8 +234,9 @@ def test_the_circle_check_sees_a_lazy_circle(tmp_path: Path) -> None:
 # the steps it imports, all earlier in the order: a new edge between steps fails here.
 # An open question (`route`) takes the quoting path: retrieve -> compose (issue 16).
 # With `open_answers: written`, the model rewrites the quoted sentences (`write`).
+# The decision each model runs with is chosen beside the step it configures (`decisions`).
 STEPS = ["rewrite", "route", "retrieve", "reader", "verify", "compose", "write", "decide",
-         "corpus", "pipeline"]
+         "decisions", "corpus", "pipeline"]
 STEP_EDGES: dict[str, set[str]] = {
     "rewrite": set(),
     "route": set(),
@@ -245,9 +246,10 @@ STEP_EDGES: dict[str, set[str]] = {
     "compose": {"route", "verify"},  # the kind of question; the decline text
     "write": {"compose", "verify"},  # the chosen sentences; the support check
     "decide": {"reader", "verify"},  # what was read, and what verification found
+    "decisions": {"decide"},  # the fitted DeclineModel of each model
     "corpus": {"retrieve"},  # the retriever over the store
     "pipeline": {"rewrite", "route", "retrieve", "reader", "verify", "compose", "write",
-                 "decide", "corpus"},
+                 "decide", "decisions", "corpus"},
 }
 # The composition roots: `rag` (the default pipeline) and the CLI build the steps.
 COMPOSERS = {"__init__", "cli"}

@@ -259,7 +259,7 @@ class Calibration:
     def to_json(self, fitted_for: Mapping[str, Any]) -> dict[str, Any]:
         logprobs = not any(f in self.dropped for f in ("judge_log_odds", "answer_mean_logprob"))
         return {
-            "note": "fitted by `rag calibrate` (evals/calibrate.py)",
+            "note": "fitted by `rag calibrate` (evals/tuning/calibrate.py)",
             "fitted_for": dict(fitted_for), "threshold": self.threshold,
             "model": self.model.to_dict(),
             "logprobs": logprobs,
