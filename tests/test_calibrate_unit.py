@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.question_types import Question
 from evals.tuning.calibrate import (
     LOGPROB_FEATURES,
     CalibrationRow,
@@ -22,7 +23,6 @@ from evals.tuning.calibrate import (
     format_report,
     question_key,
 )
-from evals.question_types import Question
 from rag.decisions import FALLBACK, choose_decision, identity_of
 from rag.settings import Settings
 
