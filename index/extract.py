@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import select
+import selectors
 import stat
 import subprocess
 import sys
@@ -104,7 +104,11 @@ class Extractor:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps({"path": str(path)}) + "\n")
         proc.stdin.flush()
-        ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
+        # a selector, not select.select: that fails for a descriptor numbered 1024 or
+        # more, which a long-running server (or a long test run) reaches
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(proc.stdout, selectors.EVENT_READ)
+            ready = bool(waiting.select(self.timeout))
         line = proc.stdout.readline() if ready else ""
         if not line:
             self.close()  # the only way to stop it; the next file gets a fresh worker

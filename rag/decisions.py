@@ -7,7 +7,7 @@ on one declines too much or too little with another. They are looked up, in
 order:
 
 1. ``store_dir/decisions/<model>.json`` — what `rag calibrate` wrote here;
-2. the package's ``rag/decisions/*.json`` — one per preset, matched by the
+2. the package's ``rag/decisions/*.json`` — today the 0.5B's only — matched by the
    GGUF's sha256 (a model file at a path is hashed once), or, for a model
    served at ``llm_url``, by ``llm_model`` (the name the server was given);
 3. else the 0.5B's, and the pipeline says so: a warning at start-up,

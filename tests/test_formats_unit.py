@@ -178,3 +178,23 @@ def test_an_unguarded_user_script_can_extract_in_the_worker(tmp_path: Path) -> N
                          timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(root), "PATH": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["script", "ran", "3"]
+
+
+def test_the_extraction_worker_is_heard_past_descriptor_1024(tmp_path: Path) -> None:
+    """A long-running server holds many descriptors; select.select() failed past 1024."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"the descriptor limit ({hard}) is too low to reach 1024 here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        pdf = docs.make_pdf(tmp_path / "a.pdf")
+        with Extractor(timeout=60) as extractor:  # its pipes get descriptors above 1024
+            assert extractor.extract(pdf).text.strip()
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
