@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from evals.open_metrics import (
     Scored,
@@ -30,20 +31,26 @@ from evals.open_metrics import (
 from evals.open_sets import OPEN_FILES, OpenRow, build_corpus, load_open
 
 
-def ask(pipeline, row: OpenRow) -> tuple[Scored, dict]:  # type: ignore[no-untyped-def]
-    """Ask one row, timing the first shown text and the whole answer."""
+def _timed(answerer, row: OpenRow) -> tuple[Any, float, float | None]:  # type: ignore[no-untyped-def]
+    """The final `Answer`, the seconds it took, and the seconds to its first shown text."""
     from rag.types import Answer
 
     started = time.perf_counter()
     first = None
     final = None
-    for item in pipeline.stream_answer(row.question, list(row.history)):
+    for item in answerer.stream_answer(row.question, list(row.history)):
         if isinstance(item, Answer):
             final = item
         elif first is None and item.strip():
             first = time.perf_counter() - started
     total = time.perf_counter() - started
     assert final is not None
+    return final, total, first
+
+
+def ask(pipeline, row: OpenRow) -> tuple[Scored, dict]:  # type: ignore[no-untyped-def]
+    """Ask one row, timing the first shown text and the whole answer."""
+    final, total, first = _timed(pipeline, row)
     quotes = [c.quote for c in final.citations]
     exact = sum(1 for c in final.citations
                 if pipeline.document_text(c.source)[c.start : c.end] == c.quote)
@@ -62,18 +69,7 @@ def ask_baseline(baseline, row: OpenRow) -> tuple[Scored, dict]:  # type: ignore
     """Ask the tutorial baseline one row. It cites nothing: a sentence counts as supported
     when its best-matching retrieved chunk passes the strict rule; declines are detected
     in its text (`evals.baseline.looks_like_decline`)."""
-    from rag.types import Answer
-
-    started = time.perf_counter()
-    first = None
-    final = None
-    for item in baseline.stream_answer(row.question, list(row.history)):
-        if isinstance(item, Answer):
-            final = item
-        elif first is None and item.strip():
-            first = time.perf_counter() - started
-    total = time.perf_counter() - started
-    assert final is not None
+    final, total, first = _timed(baseline, row)
     points = 0 if final.refused else key_points_hit(row.key_points, final.text)
     supported, shown = ((0, 0) if final.refused else
                         baseline_supported(final.text, [p.text for p in final.passages]))
